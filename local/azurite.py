@@ -1,0 +1,167 @@
+"""Start and stop Azurite (the Azure Storage emulator) for tests, the demo and the local host.
+
+Azurite runs in memory from a throwaway working directory, on ports the OS chooses, so several instances can
+run side by side and nothing is left behind. It is started with --skipApiVersionCheck because the pinned
+Python storage SDKs send a newer storage API version than Azurite 3.35 knows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+# The well-known development account: Azurite's only account, documented publicly; not a secret.
+ACCOUNT_NAME = "devstoreaccount1"
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_LISTENING = re.compile(r"Azurite (Blob|Queue|Table) service is successfully listening at http://[\d.]+:(\d+)")
+
+
+class AzuriteError(RuntimeError):
+    """Azurite could not be found or did not start."""
+
+
+def azurite_executable() -> str:
+    """The pinned Azurite from node_modules (installed by `make setup`), else one on PATH."""
+    local = REPO_ROOT / "node_modules" / ".bin" / "azurite"
+    if local.exists():
+        return str(local)
+    found = shutil.which("azurite")
+    if found:
+        return found
+    raise AzuriteError("azurite not found: run `make setup` (npm ci installs the pinned Azurite)")
+
+
+@dataclass
+class Azurite:
+    """A running Azurite process. Use as a context manager, or call start() and stop()."""
+
+    host: str = "127.0.0.1"
+    startup_timeout: float = 30.0
+    blob_port: int = 0
+    queue_port: int = 0
+    table_port: int = 0
+    _process: subprocess.Popen[str] | None = field(default=None, repr=False)
+    _workdir: str | None = field(default=None, repr=False)
+
+    def start(self) -> Azurite:
+        self._workdir = tempfile.mkdtemp(prefix="azurite-")
+        cmd = [
+            azurite_executable(),
+            "--inMemoryPersistence",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableTelemetry",
+            "--blobHost", self.host, "--blobPort", "0",
+            "--queueHost", self.host, "--queuePort", "0",
+            "--tableHost", self.host, "--tablePort", "0",
+        ]  # fmt: skip
+        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            cmd,
+            cwd=self._workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        ports = self._read_ports()
+        self.blob_port, self.queue_port, self.table_port = ports["Blob"], ports["Queue"], ports["Table"]
+        return self
+
+    def _read_ports(self) -> dict[str, int]:
+        """Read the chosen ports from Azurite's start-up lines, within the deadline."""
+        assert self._process is not None and self._process.stdout is not None
+        ports: dict[str, int] = {}
+        lines: list[str] = []
+        stdout = self._process.stdout
+
+        def reader() -> None:
+            for line in stdout:
+                lines.append(line)
+                match = _LISTENING.search(line)
+                if match:
+                    ports[match.group(1)] = int(match.group(2))
+                if len(ports) == 3:
+                    break
+
+        thread = threading.Thread(target=reader, daemon=True)
+        thread.start()
+        thread.join(self.startup_timeout)
+        if len(ports) != 3:
+            self.stop()
+            raise AzuriteError("Azurite did not start within %.0fs: %s" % (self.startup_timeout, "".join(lines)))
+        # Keep draining output so Azurite never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
+        return ports
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._process.pid, signal.SIGKILL)
+                self._process.wait(timeout=10)
+        self._process = None
+        if self._workdir:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> Azurite:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def blob_endpoint(self) -> str:
+        return f"http://{self.host}:{self.blob_port}/{ACCOUNT_NAME}"
+
+    @property
+    def queue_endpoint(self) -> str:
+        return f"http://{self.host}:{self.queue_port}/{ACCOUNT_NAME}"
+
+    @property
+    def table_endpoint(self) -> str:
+        return f"http://{self.host}:{self.table_port}/{ACCOUNT_NAME}"
+
+    @property
+    def connection_string(self) -> str:
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={self.blob_endpoint};QueueEndpoint={self.queue_endpoint};"
+            f"TableEndpoint={self.table_endpoint};"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m local.azurite`: run Azurite until interrupted and print its connection string."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.parse_args(argv)
+    with Azurite() as azurite:
+        print(azurite.connection_string, flush=True)  # noqa: T201
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            while not stop.wait(3600):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,6 @@
+"""Shared pytest set-up. Fixtures live in tests/fixtures/, one module per part of the local platform."""
+
+pytest_plugins = [
+    "tests.fixtures.azurite",
+    "tests.fixtures.waiting",
+]
