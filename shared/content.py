@@ -1,0 +1,108 @@
+"""Reading result files from their contentUrl, streamed, with errors that say what to do next.
+
+A contentUrl is usually a SAS URL into Microsoft-managed storage: we read it with plain HTTP and no Speech key
+(the key must never travel to storage). When a job used destinationContainerUrl, the service returns plain
+blob URLs without SAS; those are read with our own storage credential (the destination's, when it is the same
+account, else managed identity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
+from azure.storage.blob import BlobClient
+
+from shared.redact import redact_url
+
+CHUNK_SIZE = 1024 * 1024
+TIMEOUT = (5.0, 60.0)
+
+
+class ContentError(RuntimeError):
+    """Reading a result file failed; the message carries the URL with its SAS redacted."""
+
+
+class ContentExpiredError(ContentError):
+    """403: the SAS has expired (or was revoked). List the files again for fresh URLs."""
+
+
+class ContentMissingError(ContentError):
+    """404: the file is gone (job deleted, or its time to live ran out)."""
+
+
+class ContentTransientError(ContentError):
+    """A network failure, a 5xx, or a body cut short. Worth trying again."""
+
+
+def has_sas(url: str) -> bool:
+    return "sig" in parse_qs(urlsplit(url).query)
+
+
+class ContentReader:
+    """Opens contentUrls. `storage_credentials` maps a blob account URL to the credential we hold for it."""
+
+    def __init__(
+        self,
+        *,
+        session: requests.Session | None = None,
+        storage_credentials: dict[str, object] | None = None,
+        default_credential: object | None = None,
+    ) -> None:
+        self._session = session or requests.Session()
+        self._credentials = {k.rstrip("/"): v for k, v in (storage_credentials or {}).items()}
+        self._default_credential = default_credential
+
+    @contextmanager
+    def open(self, url: str) -> Iterator[Iterator[bytes]]:
+        """Yield an iterator over the file's bytes; errors become ContentError subclasses."""
+        if has_sas(url) or not url.startswith(("http://", "https://")):
+            with self._open_http(url) as chunks:
+                yield chunks
+        else:
+            yield self._open_blob(url)
+
+    @contextmanager
+    def _open_http(self, url: str) -> Iterator[Iterator[bytes]]:
+        shown = redact_url(url)
+        try:
+            response = self._session.get(url, stream=True, timeout=TIMEOUT)
+        except requests.RequestException as error:
+            raise ContentTransientError(f"GET {shown}: {type(error).__name__}") from None
+        with response:
+            if response.status_code == 403:
+                raise ContentExpiredError(f"GET {shown}: 403 (SAS expired or not valid)")
+            if response.status_code == 404:
+                raise ContentMissingError(f"GET {shown}: 404")
+            if response.status_code >= 400:
+                raise ContentTransientError(f"GET {shown}: HTTP {response.status_code}")
+            yield _guarded(response.iter_content(CHUNK_SIZE), shown)
+
+    def _open_blob(self, url: str) -> Iterator[bytes]:
+        shown = redact_url(url)
+        parts = urlsplit(url)
+        account = f"{parts.scheme}://{parts.netloc}"
+        path = parts.path.lstrip("/")
+        # Azurite puts the account name first in the path: match both layouts.
+        candidates = [account, f"{account}/{path.split('/', 1)[0]}"]
+        credential = next((self._credentials[c] for c in candidates if c in self._credentials), None)
+        client = BlobClient.from_blob_url(url, credential=credential or self._default_credential)
+        try:
+            return client.download_blob().chunks()
+        except ResourceNotFoundError:
+            raise ContentMissingError(f"GET {shown}: 404") from None
+        except ClientAuthenticationError:
+            raise ContentExpiredError(f"GET {shown}: not authorised") from None
+        except HttpResponseError as error:
+            raise ContentTransientError(f"GET {shown}: HTTP {error.status_code}") from None
+
+
+def _guarded(chunks: Iterator[bytes], shown: str) -> Iterator[bytes]:
+    """Turn a body cut short or a dropped connection mid-stream into ContentTransientError."""
+    try:
+        yield from chunks
+    except requests.RequestException as error:
+        raise ContentTransientError(f"GET {shown}: body interrupted ({type(error).__name__})") from None

@@ -1,0 +1,166 @@
+"""The customer's destination container: streamed, conditional, idempotent writes.
+
+Blobs are written as staged blocks and committed with If-None-Match: *, so a blob appears only whole and only
+once: a redelivered or concurrent harvest that finds it already there leaves it alone, and downstream blob
+triggers fire once per transcript. The sha256 of every blob is kept in its metadata, so a later harvest can
+build the manifest without downloading anything again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
+
+from shared.settings import Settings
+
+BLOCK_SIZE = 8 * 1024 * 1024
+_SHA_KEY = "sha256"
+
+
+@dataclass(frozen=True)
+class Written:
+    """A blob in the destination: its size and sha256, and whether this call created it."""
+
+    path: str
+    size: int
+    sha256: str
+    created: bool
+    metadata: Mapping[str, str]
+
+
+def _blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """Regroup arbitrary chunks into blocks of `size` bytes (the last one shorter): few requests, bounded memory."""
+    pending = bytearray()
+    for chunk in chunks:
+        pending += chunk
+        while len(pending) >= size:
+            yield bytes(pending[:size])
+            del pending[:size]
+    if pending:
+        yield bytes(pending)
+
+
+class Destination:
+    """Adapter over one container client (Azurite locally, Azure Storage in production)."""
+
+    def __init__(self, container: ContainerClient, *, block_size: int = BLOCK_SIZE) -> None:
+        self._container = container
+        self._block_size = block_size
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Destination:
+        if settings.destination_container_url is not None:
+            url = settings.destination_container_url.get_secret_value()
+            credential = None if "sig=" in url else _default_credential()
+            container = ContainerClient.from_container_url(url, credential=credential)
+        else:
+            assert settings.destination_connection is not None and settings.destination_container is not None
+            container = ContainerClient.from_connection_string(
+                settings.destination_connection.get_secret_value(), settings.destination_container
+            )
+        destination = cls(container)
+        destination.ensure_container()
+        return destination
+
+    @property
+    def container(self) -> ContainerClient:
+        return self._container
+
+    def ensure_container(self) -> None:
+        """Create the container when we may; a SAS without create rights is fine if it already exists."""
+        try:
+            self._container.create_container()
+        except ResourceExistsError:
+            pass
+        except HttpResponseError as error:
+            if error.status_code not in (403, 409):
+                raise
+
+    def find(self, path: str) -> Written | None:
+        """The blob at `path` if it exists (size, recorded sha256), else None."""
+        try:
+            props = self._container.get_blob_client(path).get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        metadata = dict(props.metadata or {})
+        return Written(path, props.size, metadata.get(_SHA_KEY, ""), False, metadata)
+
+    def stage(self, path: str, chunks: Iterable[bytes], *, content_type: str) -> Staged:
+        """Upload `chunks` as uncommitted blocks; nothing is visible until Staged.commit()."""
+        blob = self._container.get_blob_client(path)
+        digest = hashlib.sha256()
+        block_ids: list[BlobBlock] = []
+        size = 0
+        for index, block in enumerate(_blocks(chunks, self._block_size)):
+            digest.update(block)
+            size += len(block)
+            block_id = base64.b64encode(f"{index:08d}".encode()).decode()
+            blob.stage_block(block_id, block, length=len(block))
+            block_ids.append(BlobBlock(block_id))
+        return Staged(self, path, content_type, block_ids, size, digest.hexdigest())
+
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        *,
+        content_type: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> Written:
+        """Stream `chunks` into a new blob; if the blob already exists, keep it and report it as not created."""
+        return self.stage(path, chunks, content_type=content_type).commit(metadata)
+
+    def write_bytes(
+        self, path: str, data: bytes, *, content_type: str, metadata: Mapping[str, str] | None = None
+    ) -> Written:
+        return self.write(path, [data], content_type=content_type, metadata=metadata)
+
+    def read(self, path: str) -> bytes | None:
+        try:
+            return self._container.get_blob_client(path).download_blob().readall()
+        except ResourceNotFoundError:
+            return None
+
+    def url(self, path: str) -> str:
+        """The blob's URL without any SAS: safe to show in the status API and logs."""
+        return self._container.get_blob_client(path).url.split("?", 1)[0]
+
+
+@dataclass(frozen=True)
+class Staged:
+    """Blocks uploaded but not yet committed: the blob appears, whole, only when commit() succeeds."""
+
+    destination: Destination
+    path: str
+    content_type: str
+    blocks: list[BlobBlock]
+    size: int
+    sha256: str
+
+    def commit(self, metadata: Mapping[str, str] | None = None) -> Written:
+        full_metadata = {**(metadata or {}), _SHA_KEY: self.sha256}
+        blob = self.destination.container.get_blob_client(self.path)
+        try:
+            blob.commit_block_list(
+                self.blocks,
+                if_none_match="*",
+                metadata=full_metadata,
+                content_settings=ContentSettings(content_type=self.content_type),
+            )
+        except ResourceExistsError:
+            existing = self.destination.find(self.path)
+            assert existing is not None
+            return existing
+        return Written(self.path, self.size, self.sha256, True, full_metadata)
+
+
+def _default_credential() -> object:
+    """Managed identity (or a developer login) when no key or SAS is configured."""
+    from azure.identity import DefaultAzureCredential
+
+    return DefaultAzureCredential()

@@ -1,0 +1,409 @@
+"""The harvest of one finished transcription: every result file and the report into the destination.
+
+Order matters, and is what makes the harvest safe to repeat or to run twice at once:
+1. transcription.json, then for each file (sorted by name) its derived transcripts and then its raw copy,
+   each written only if absent (If-None-Match: *), so a redelivery resumes where a crash stopped and a
+   concurrent duplicate writes nothing twice;
+2. manifest.json last, so its presence means the job is complete;
+3. the ledger says Harvested; only then, with DELETE_AFTER_HARVEST, is the job deleted in the service.
+A harvest that runs out of its time budget enqueues its own continuation and stops cleanly.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import ValidationError
+
+from shared import layout, logs
+from shared.content import ContentError, ContentExpiredError, ContentReader
+from shared.destination import Destination, Written
+from shared.ledger import ConcurrencyError, Ledger
+from shared.manifest import (
+    BlobEntry,
+    DerivedEntry,
+    JobError,
+    Manifest,
+    ReportFailure,
+    ReportSummary,
+    ResultEntry,
+    Validation,
+)
+from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
+from shared.redact import strip_sas
+from shared.settings import Settings
+from shared.speech import NotFoundError, SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
+from shared.states import (
+    JobKind,
+    JobRecord,
+    LedgerState,
+    harvest_finished,
+    harvest_started,
+    observe,
+    went_missing,
+)
+from shared.transcripts.derive import Deriver
+from shared.transcripts.naming import transcript_stem
+
+REPORT_KIND = "TranscriptionReport"
+RESULT_KIND = "Transcription"
+MAX_REFRESHES = 3
+_JSON = "application/json"
+
+
+class Outcome(StrEnum):
+    HARVESTED = "harvested"
+    ALREADY_HARVESTED = "already-harvested"
+    CONTINUED = "continued"
+    NOT_FINISHED = "not-finished"
+    MISSING = "missing"
+
+
+def scrub(value: Any) -> Any:
+    """Remove SAS query strings from every URL in a JSON value (the entity may echo SAS URLs)."""
+    if isinstance(value, dict):
+        return {k: scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, str) and value.startswith(("http://", "https://")) and "?" in value:
+        return strip_sas(value)
+    return value
+
+
+def header_safe(text: str) -> str:
+    """Blob metadata travels in HTTP headers: ASCII only, so non-ASCII names are percent-encoded."""
+    return quote(text, safe=" !#$&'()*+,-./:;=?@[]^_`{|}~")
+
+
+@dataclass
+class Harvester:
+    settings: Settings
+    speech: SpeechClient
+    ledger: Ledger
+    destination: Destination
+    queue: HarvestQueue
+    content: ContentReader
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    monotonic: Callable[[], float] = time.monotonic
+
+    @property
+    def prefix(self) -> str:
+        return self.settings.destination_prefix
+
+    def harvest(self, request: HarvestRequest) -> Outcome:
+        """Harvest one transcription; exceptions mean "try again later" (the queue redelivers)."""
+        started = self.monotonic()
+        job_id = request.id
+        record = self.ledger.get(JobKind.TRANSCRIPTION, job_id)
+        if record is not None and record.state is LedgerState.HARVESTED:
+            logs.event("harvest_skipped", id=job_id, reason="already harvested", request=request.reason.value)
+            return Outcome.ALREADY_HARVESTED
+        manifest_path = layout.manifest_blob(self.prefix, JobKind.TRANSCRIPTION, job_id)
+        existing_manifest = self.destination.find(manifest_path)
+
+        try:
+            transcription = self.speech.get_transcription(job_id)
+        except NotFoundError:
+            if existing_manifest is not None:
+                self._finish(record, job_id, manifest_path, "Deleted")
+                return Outcome.ALREADY_HARVESTED
+            self._mark_missing(record, job_id)
+            return Outcome.MISSING
+
+        record = self._observe(record, transcription)
+        if existing_manifest is not None:
+            self._finish(record, job_id, manifest_path, str(transcription.status))
+            return Outcome.ALREADY_HARVESTED
+        if not transcription.is_terminal:
+            logs.event("harvest_deferred", id=job_id, service_status=str(transcription.status))
+            return Outcome.NOT_FINISHED
+
+        record = self._save(harvest_started(record, self.clock()), record)
+        entity = self._write_entity(transcription)
+        files = self._list_files(job_id)
+        results, report_summary, finished = self._harvest_files(job_id, files, started)
+        if not finished:
+            self.queue.send(HarvestRequest(id=job_id, reason=RequestReason.CONTINUATION))
+            logs.event("harvest_continued", id=job_id, done=len(results), files=len(files))
+            return Outcome.CONTINUED
+
+        manifest = self._manifest(transcription, entity, results, report_summary)
+        written = self.destination.write_bytes(manifest_path, manifest.to_json(), content_type=_JSON)
+        self._finish(record, job_id, manifest_path, str(transcription.status))
+        logs.event(
+            "harvested",
+            id=job_id,
+            status=str(transcription.status),
+            files=len(results),
+            manifest=manifest_path,
+            manifest_created=written.created,
+            seconds=round(self.monotonic() - started, 3),
+        )
+        if self.settings.delete_after_harvest:
+            self.speech.delete_transcription(job_id)
+            logs.event("deleted_in_service", id=job_id)
+        return Outcome.HARVESTED
+
+    # --- ledger -------------------------------------------------------------------------------------------
+
+    def _observe(self, record: JobRecord | None, transcription: Transcription) -> JobRecord:
+        from shared.poll import observation_of
+
+        now = self.clock()
+        decision = observe(record, observation_of(transcription), now, source="harvest")
+        if decision.record is None:
+            assert record is not None
+            return record
+        return self._save(decision.record, record)
+
+    def _save(self, new: JobRecord, old: JobRecord | None) -> JobRecord:
+        """Save, and on a concurrent change re-read and re-apply only our state change (last writer of the
+        harvest fields wins; the ledger never goes backwards from Harvested)."""
+        for _ in range(3):
+            try:
+                saved = self.ledger.save(new)
+            except ConcurrencyError:
+                current = self.ledger.get(new.kind, new.id)
+                if current is not None and current.state is LedgerState.HARVESTED:
+                    return current
+                changes = {
+                    k: v
+                    for k, v in new.model_dump(exclude={"etag"}).items()
+                    if old is None or getattr(old, k) != v
+                }
+                new = (current or new).model_copy(update={**changes, "etag": current.etag if current else None})
+                continue
+            if old is None or saved.state is not old.state:
+                logs.transition(saved, old.state.value if old else None, self.clock())
+            return saved
+        raise ConcurrencyError(f"transcription {new.id}: ledger row kept changing")
+
+    def _finish(self, record: JobRecord | None, job_id: str, manifest_path: str, status: str) -> None:
+        now = self.clock()
+        base = record or JobRecord(
+            kind=JobKind.TRANSCRIPTION, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=now
+        )
+        self._save(harvest_finished(base, now, manifest_path, status), record)
+
+    def _mark_missing(self, record: JobRecord | None, job_id: str) -> None:
+        now = self.clock()
+        base = record or JobRecord(
+            kind=JobKind.TRANSCRIPTION, id=job_id, state=LedgerState.QUEUED, service_status="Unknown", first_seen=now
+        )
+        self._save(went_missing(base, "not found in the service when harvesting"), record)
+
+    # --- files --------------------------------------------------------------------------------------------
+
+    def _write_entity(self, transcription: Transcription) -> Written:
+        body = json.dumps(scrub(transcription.wire), indent=2, ensure_ascii=False).encode("utf-8")
+        path = layout.entity_blob(self.prefix, transcription.id)
+        return self.destination.write_bytes(path, body, content_type=_JSON, metadata={"transcriptionid": transcription.id})
+
+    def _list_files(self, job_id: str) -> list[TranscriptionFile]:
+        try:
+            files = list(self.speech.list_files(job_id, sas_validity_seconds=self.settings.sas_validity_seconds))
+        except NotFoundError:
+            return []
+        return sorted(files, key=lambda f: (f.kind == REPORT_KIND, f.name))
+
+    def _harvest_files(
+        self, job_id: str, files: list[TranscriptionFile], started: float
+    ) -> tuple[list[ResultEntry], ReportSummary | None, bool]:
+        taken: set[str] = set()
+        results: list[ResultEntry] = []
+        report: ReportSummary | None = None
+        refreshes = 0
+        index = 0
+        while index < len(files):
+            if results and self.monotonic() - started > self.settings.harvest_time_budget_seconds:
+                return results, report, False
+            file = files[index]
+            try:
+                entry, file_report = self._harvest_file(job_id, file, taken)
+            except ContentExpiredError as error:
+                refreshes += 1
+                if refreshes > MAX_REFRESHES:
+                    raise
+                logs.event("sas_refresh", id=job_id, file=file.name, error=str(error))
+                fresh = {f.name: f for f in self._list_files(job_id)}
+                if file.name not in fresh:
+                    raise
+                files[index:] = [fresh.get(f.name, f) for f in files[index:]]
+                continue
+            results.append(entry)
+            report = file_report or report
+            index += 1
+        return results, report, True
+
+    def _harvest_file(
+        self, job_id: str, file: TranscriptionFile, taken: set[str]
+    ) -> tuple[ResultEntry, ReportSummary | None]:
+        raw_path = layout.raw_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, file.name)
+        previous = self.destination.find(raw_path)
+        if previous is not None and file.kind != REPORT_KIND:
+            reused = self._reuse(job_id, file, previous, taken)
+            if reused is not None:
+                return reused, None
+        url = file.content_url
+        if not url:
+            raise ContentError(f"{file.name}: the service gave no contentUrl")
+        metadata = {"transcriptionid": job_id, "sourcefile": header_safe(file.name), "kind": file.kind or ""}
+        if file.kind == REPORT_KIND:
+            return self._harvest_report(raw_path, url, metadata, file)
+        return self._harvest_result(job_id, raw_path, url, metadata, file, taken), None
+
+    def _harvest_report(
+        self, raw_path: str, url: str, metadata: dict[str, str], file: TranscriptionFile
+    ) -> tuple[ResultEntry, ReportSummary | None]:
+        with self.content.open(url) as chunks:
+            data = b"".join(chunks)
+        written = self.destination.write_bytes(raw_path, data, content_type=_JSON, metadata=metadata)
+        summary, validation = summarize_report(data)
+        entry = ResultEntry(
+            name=file.name,
+            kind=file.kind,
+            source=None,
+            blob=raw_path,
+            size=written.size,
+            sha256=written.sha256,
+            validation=validation,
+        )
+        return entry, summary
+
+    def _harvest_result(
+        self,
+        job_id: str,
+        raw_path: str,
+        url: str,
+        metadata: dict[str, str],
+        file: TranscriptionFile,
+        taken: set[str],
+    ) -> ResultEntry:
+        parse = file.kind == RESULT_KIND
+        formats = self.settings.output_formats if parse else frozenset()
+        with tempfile.TemporaryDirectory(prefix="harvest-") as spool_dir, Deriver(
+            formats=formats, channel_labels=self.settings.channel_labels, spool_dir=spool_dir
+        ) as deriver:
+            with self.content.open(url) as chunks:
+                raw = self.destination.stage(
+                    raw_path, _tee(chunks, deriver.feed if parse else None), content_type=_JSON
+                )
+            derived = deriver.finish()
+            outcome = derived.outcome
+            stem = transcript_stem(outcome.source, file.name, taken) if parse else None
+            transcripts: list[DerivedEntry] = []
+            for output in derived.outputs:
+                path = layout.transcript_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, stem or "", output.extension)
+                written = self.destination.write(
+                    path,
+                    output.chunks(),
+                    content_type=output.content_type,
+                    metadata={**metadata, "source": header_safe(strip_sas(outcome.source or ""))},
+                )
+                transcripts.append(
+                    DerivedEntry(format=output.extension, blob=path, size=written.size, sha256=written.sha256)
+                )
+            raw_meta = {**metadata, "stem": stem or "", "valid": str(outcome.valid).lower()}
+            if outcome.source:
+                raw_meta["source"] = header_safe(strip_sas(outcome.source))
+            committed = raw.commit(raw_meta)
+        validation = Validation(valid=outcome.valid, problems=outcome.problems[:20]) if parse else Validation(valid=True)
+        return ResultEntry(
+            name=file.name,
+            kind=file.kind,
+            source=strip_sas(outcome.source) if outcome.source else None,
+            blob=raw_path,
+            size=committed.size,
+            sha256=committed.sha256,
+            validation=validation,
+            transcripts=transcripts,
+        )
+
+    def _reuse(self, job_id: str, file: TranscriptionFile, raw: Written, taken: set[str]) -> ResultEntry | None:
+        """A raw copy exists (it is committed after its transcripts): rebuild the entry without downloading."""
+        stem = raw.metadata.get("stem") or None
+        transcripts: list[DerivedEntry] = []
+        if stem:
+            taken.add(stem)
+            for extension in sorted(self.settings.output_formats):
+                path = layout.transcript_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, stem, extension)
+                found = self.destination.find(path)
+                if found is None:
+                    return None
+                transcripts.append(DerivedEntry(format=extension, blob=path, size=found.size, sha256=found.sha256))
+        source = raw.metadata.get("source")
+        return ResultEntry(
+            name=file.name,
+            kind=file.kind,
+            source=source or None,
+            blob=raw.path,
+            size=raw.size,
+            sha256=raw.sha256,
+            validation=Validation(valid=raw.metadata.get("valid", "true") == "true"),
+            transcripts=transcripts,
+        )
+
+    def _manifest(
+        self,
+        transcription: Transcription,
+        entity: Written,
+        results: list[ResultEntry],
+        report: ReportSummary | None,
+    ) -> Manifest:
+        error = transcription.error
+        return Manifest(
+            kind=JobKind.TRANSCRIPTION.value,
+            id=transcription.id,
+            api_version=self.settings.speech_api_version,
+            status=str(transcription.status),
+            display_name=transcription.display_name,
+            locale=transcription.locale,
+            created_date_time=transcription.created_date_time,
+            finished_date_time=transcription.last_action_date_time,
+            audio_duration_seconds=transcription.duration_seconds,
+            error=JobError(code=error.code, message=error.message) if error is not None else None,
+            entity=BlobEntry(blob=entity.path, size=entity.size, sha256=entity.sha256),
+            results=results,
+            report=report,
+            harvested_at=self.clock(),
+        )
+
+
+def _tee(chunks: Iterator[bytes], sink: Callable[[bytes], None] | None) -> Iterator[bytes]:
+    for chunk in chunks:
+        if sink is not None:
+            sink(chunk)
+        yield chunk
+
+
+def summarize_report(data: bytes) -> tuple[ReportSummary | None, Validation]:
+    """Parse report.json with the wire model; an unreadable report is still kept raw and flagged."""
+    try:
+        report = TranscriptionReport.model_validate_json(data)
+    except ValidationError as error:
+        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'report'}: {e['msg']}" for e in error.errors()[:20]]
+        return None, Validation(valid=False, problems=problems)
+    failures = [
+        ReportFailure(
+            source=strip_sas(detail.source) if detail.source else None,
+            error_kind=detail.error_kind,
+            error_message=detail.error_message,
+        )
+        for detail in report.details
+        if (detail.status or "").lower() != "succeeded"
+    ]
+    summary = ReportSummary(
+        successful_transcriptions_count=report.successful_transcriptions_count,
+        failed_transcriptions_count=report.failed_transcriptions_count,
+        failures=failures,
+    )
+    return summary, Validation(valid=True)
+

@@ -1,0 +1,148 @@
+"""The job ledger: one Azure Table row per job, written with optimistic concurrency (ETags).
+
+The ledger is what makes the pipeline exactly-once from the customer's point of view: the poller and the
+webhook both race to move a job from Pending to Queued, and only the writer whose ETag still matches enqueues
+its harvest. It also holds the poller's own cursor (watermark and reconcile position) in a separate partition.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+from pydantic import BaseModel, ConfigDict
+
+from shared.states import JobKind, JobRecord, LedgerState
+
+_POLLER_PARTITION = "poller"
+_RECORD_FIELDS = tuple(name for name in JobRecord.model_fields if name not in ("kind", "id", "etag"))
+
+
+class ConcurrencyError(RuntimeError):
+    """Another writer changed the row first; re-read and decide again."""
+
+
+class PollerState(BaseModel):
+    """Where the poller is: how far the incremental list has read, and where the reconcile sweep stands."""
+
+    model_config = ConfigDict(frozen=True)
+
+    watermark: datetime | None = None
+    reconcile_skip: int | None = None  # None: no sweep in progress
+    reconcile_started: datetime | None = None
+    reconcile_finished: datetime | None = None
+    known_total: int = 0
+    etag: str | None = None
+
+
+def _to_entity(record: JobRecord) -> dict[str, Any]:
+    entity: dict[str, Any] = {"PartitionKey": record.kind.value, "RowKey": record.id}
+    for name in _RECORD_FIELDS:
+        value = getattr(record, name)
+        if value is None:
+            continue
+        entity[name] = value.value if isinstance(value, LedgerState) else value
+    return entity
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value
+
+
+def _from_entity(entity: Any) -> JobRecord:
+    data = {name: _utc(entity[name]) for name in _RECORD_FIELDS if name in entity and entity[name] is not None}
+    return JobRecord(
+        kind=JobKind(entity["PartitionKey"]),
+        id=entity["RowKey"],
+        etag=entity.metadata.get("etag"),
+        **data,
+    )
+
+
+class Ledger:
+    """Thin adapter over one table. Works the same on Azurite and on Azure Table storage."""
+
+    def __init__(self, table: TableClient) -> None:
+        self._table = table
+
+    @classmethod
+    def from_connection_string(cls, connection_string: str, table_name: str) -> Ledger:
+        service = TableServiceClient.from_connection_string(connection_string)
+        table = service.create_table_if_not_exists(table_name)
+        return cls(table)
+
+    def get(self, kind: JobKind, job_id: str) -> JobRecord | None:
+        try:
+            return _from_entity(self._table.get_entity(kind.value, job_id))
+        except ResourceNotFoundError:
+            return None
+
+    def save(self, record: JobRecord) -> JobRecord:
+        """Insert a new row, or replace the row whose ETag we read; ConcurrencyError if someone was first."""
+        entity = _to_entity(record)
+        try:
+            if record.etag is None:
+                meta = self._table.create_entity(entity)
+            else:
+                meta = self._table.update_entity(
+                    entity, mode=UpdateMode.REPLACE, etag=record.etag, match_condition=MatchConditions.IfNotModified
+                )
+        except (ResourceExistsError, ResourceModifiedError) as error:
+            raise ConcurrencyError(f"{record.kind.value} {record.id} changed concurrently") from error
+        return record.model_copy(update={"etag": meta.get("etag")})
+
+    def query(self, kind: JobKind, states: Iterable[LedgerState] | None = None) -> Iterator[JobRecord]:
+        clauses = [f"PartitionKey eq '{kind.value}'"]
+        chosen = list(states or [])
+        if chosen:
+            clauses.append("(" + " or ".join(f"state eq '{s.value}'" for s in chosen) + ")")
+        for entity in self._table.query_entities(" and ".join(clauses)):
+            yield _from_entity(entity)
+
+    def tracked_ids(self, kind: JobKind) -> set[str]:
+        query = f"PartitionKey eq '{kind.value}' and tracked eq true"
+        return {e["RowKey"] for e in self._table.query_entities(query, select=["RowKey"])}
+
+    def known(self, kind: JobKind) -> dict[str, JobRecord]:
+        return {record.id: record for record in self.query(kind)}
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Counts per kind and state, for the status endpoint."""
+        counter: Counter[tuple[str, str]] = Counter()
+        for entity in self._table.query_entities(
+            f"PartitionKey ne '{_POLLER_PARTITION}'", select=["PartitionKey", "state"]
+        ):
+            counter[(entity["PartitionKey"], entity["state"])] += 1
+        result: dict[str, dict[str, int]] = {}
+        for (kind, state), count in sorted(counter.items()):
+            result.setdefault(kind, {})[state] = count
+        return result
+
+    def poller_state(self, name: str) -> PollerState:
+        try:
+            entity = self._table.get_entity(_POLLER_PARTITION, name)
+        except ResourceNotFoundError:
+            return PollerState()
+        data = {k: _utc(entity[k]) for k in PollerState.model_fields if k != "etag" and entity.get(k) is not None}
+        return PollerState(etag=entity.metadata.get("etag"), **data)
+
+    def save_poller_state(self, name: str, state: PollerState) -> PollerState:
+        entity: dict[str, Any] = {"PartitionKey": _POLLER_PARTITION, "RowKey": name}
+        entity.update({k: v for k, v in state.model_dump(exclude={"etag"}).items() if v is not None})
+        try:
+            if state.etag is None:
+                meta = self._table.create_entity(entity)
+            else:
+                meta = self._table.update_entity(
+                    entity, mode=UpdateMode.REPLACE, etag=state.etag, match_condition=MatchConditions.IfNotModified
+                )
+        except (ResourceExistsError, ResourceModifiedError) as error:
+            raise ConcurrencyError(f"poller state {name} changed concurrently") from error
+        return state.model_copy(update={"etag": meta.get("etag")})

@@ -1,0 +1,266 @@
+"""The poll tick: find what changed in the Speech resource cheaply, record it, and enqueue what finished.
+
+Cost model (Speech API calls per tick, N transcriptions in the resource, k changed since the last tick):
+- the incremental list `filter=lastActionDateTime ge <watermark>` costs ceil(k/100) pages, and 1 when idle;
+- the periodic full reconcile (a safety net for anything the incremental list could miss) is spread out as
+  one page of 100 per tick, so a tick never costs more than ceil(k/100) + 2 and an idle hour stays at or
+  under 2 calls per tick on average, however large N is;
+- the first start backfills everything once (optionally only since DISCOVER_SINCE).
+Every call goes through the client's rate limiter and retry policy (Retry-After honoured, jittered backoff).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from shared import logs
+from shared.ledger import ConcurrencyError, Ledger, PollerState
+from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
+from shared.settings import Discovery, Settings
+from shared.speech import NotFoundError, SpeechClient, Transcription
+from shared.states import (
+    OPEN_STATES,
+    JobKind,
+    LedgerState,
+    Observation,
+    needs_requeue,
+    observe,
+    requeued,
+    warning_for,
+    went_missing,
+)
+
+RECONCILE_PAGE = 100
+_POLLER = "transcriptions"
+_SAVE_ATTEMPTS = 3
+
+
+def odata_time(value: datetime) -> str:
+    """The filter literal the service accepts: UTC, whole seconds, unquoted."""
+    return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def observation_of(transcription: Transcription) -> Observation:
+    """Reduce a service entity (any API version) to what the ledger keeps."""
+    props = transcription.properties
+    ttl_hours = None
+    if props is not None:
+        ttl_hours = props.time_to_live_hours
+        if ttl_hours is None and props.time_to_live is not None:
+            from shared.speech.durations import parse_iso_duration
+
+            seconds = parse_iso_duration(props.time_to_live)
+            ttl_hours = int(seconds // 3600) if seconds else None
+    error = transcription.error
+    return Observation(
+        kind=JobKind.TRANSCRIPTION,
+        id=transcription.id,
+        service_status=str(transcription.status),
+        created=transcription.created_date_time,
+        last_action=transcription.last_action_date_time,
+        display_name=transcription.display_name,
+        locale=transcription.locale,
+        ttl_hours=ttl_hours,
+        error_code=error.code if error is not None else None,
+    )
+
+
+@dataclass
+class TickReport:
+    """What one tick did; logged as one line and returned for tests and the bench."""
+
+    speech_calls: int = 0
+    listed: int = 0
+    recorded: int = 0
+    enqueued: int = 0
+    requeued: int = 0
+    warnings: int = 0
+    missing: int = 0
+    backfill: bool = False
+    reconcile_page: bool = False
+    reconcile_finished: bool = False
+    watermark: datetime | None = None
+    enqueued_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Poller:
+    settings: Settings
+    speech: SpeechClient
+    ledger: Ledger
+    queue: HarvestQueue
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    def tick(self) -> TickReport:
+        report = TickReport()
+        calls_before = self.speech.calls
+        now = self.clock()
+        state = self.ledger.poller_state(_POLLER)
+        tracked = self.ledger.tracked_ids(JobKind.TRANSCRIPTION) if self.settings.discovery is Discovery.TRACKED else None
+
+        # 1. Incremental discovery (or the first-start backfill).
+        list_started = self.clock()
+        if state.watermark is None:
+            report.backfill = True
+            since = self.settings.discover_since
+            pager = self.speech.list_transcriptions(filter=f"createdDateTime ge {odata_time(since)}" if since else None)
+            reason = RequestReason.POLL
+        else:
+            since = state.watermark - timedelta(seconds=self.settings.poll_overlap_seconds)
+            pager = self.speech.list_transcriptions(filter=f"lastActionDateTime ge {odata_time(since)}")
+            reason = RequestReason.POLL
+        self._apply_all(pager, report, now, tracked, reason, source="poll")
+        watermark = list_started.replace(microsecond=0)
+        report.watermark = watermark
+
+        # 2. One page of the periodic reconcile sweep, when one is due or under way.
+        state = self._reconcile_step(state, report, now, tracked)
+
+        # 3. Lost requests, overdue jobs, jobs near the end of their time to live.
+        self._housekeeping(report, now)
+
+        self._save_state(state.model_copy(update={"watermark": watermark}))
+        report.speech_calls = self.speech.calls - calls_before
+        logs.event(
+            "poll_tick",
+            speech_calls=report.speech_calls,
+            listed=report.listed,
+            recorded=report.recorded,
+            enqueued=report.enqueued,
+            requeued=report.requeued,
+            warnings=report.warnings,
+            backfill=report.backfill or None,
+            reconcile_page=report.reconcile_page or None,
+        )
+        return report
+
+    def _apply_all(
+        self,
+        transcriptions: Iterable[Transcription],
+        report: TickReport,
+        now: datetime,
+        tracked: set[str] | None,
+        reason: RequestReason,
+        *,
+        source: str,
+    ) -> None:
+        for transcription in transcriptions:
+            report.listed += 1
+            if tracked is not None and transcription.id not in tracked:
+                continue
+            self.apply(observation_of(transcription), now, report=report, reason=reason, source=source)
+
+    def apply(
+        self,
+        seen: Observation,
+        now: datetime,
+        *,
+        report: TickReport | None = None,
+        reason: RequestReason,
+        source: str,
+    ) -> bool:
+        """Record one observation; enqueue a harvest when this writer won the move to Queued. Returns enqueued."""
+        return apply_observation(self.ledger, self.queue, seen, now, report=report, reason=reason, source=source)
+
+    def _reconcile_step(
+        self, state: PollerState, report: TickReport, now: datetime, tracked: set[str] | None
+    ) -> PollerState:
+        interval = timedelta(minutes=self.settings.reconcile_interval_minutes)
+        if state.reconcile_skip is None:
+            due = state.reconcile_finished is None or now - state.reconcile_finished >= interval
+            if report.backfill:
+                # The backfill was a full list: it counts as a reconcile.
+                return state.model_copy(update={"reconcile_finished": now, "known_total": report.listed})
+            if not due:
+                return state
+            state = state.model_copy(update={"reconcile_skip": 0, "reconcile_started": now})
+        skip = state.reconcile_skip or 0
+        pages = self.speech.list_transcriptions(top=RECONCILE_PAGE, skip=skip).by_page()
+        page = list(next(pages, []))
+        report.reconcile_page = True
+        self._apply_all(page, report, now, tracked, RequestReason.RECONCILE, source="reconcile")
+        if len(page) < RECONCILE_PAGE or getattr(pages, "continuation_token", "x") is None:
+            report.reconcile_finished = True
+            return state.model_copy(
+                update={"reconcile_skip": None, "reconcile_finished": now, "known_total": skip + len(page)}
+            )
+        return state.model_copy(update={"reconcile_skip": skip + len(page)})
+
+    def _housekeeping(self, report: TickReport, now: datetime) -> None:
+        requeue_after = timedelta(minutes=self.settings.requeue_after_minutes)
+        pending_after = timedelta(minutes=self.settings.pending_warning_minutes)
+        ttl_margin = timedelta(hours=self.settings.ttl_warning_hours)
+        confirmed = False
+        for record in self.ledger.query(JobKind.TRANSCRIPTION, [*OPEN_STATES, LedgerState.POISONED]):
+            if needs_requeue(record, now, requeue_after):
+                try:
+                    saved = self.ledger.save(requeued(record, now))
+                except ConcurrencyError:
+                    continue
+                self.queue.send(HarvestRequest(kind=record.kind, id=record.id, reason=RequestReason.REQUEUE))
+                logs.transition(saved, record.state.value, now, reason="requeue")
+                report.requeued += 1
+                continue
+            message = warning_for(record, now, pending_after=pending_after, ttl_margin=ttl_margin, repeat=pending_after)
+            if message is None:
+                continue
+            report.warnings += 1
+            logs.event("job_warning", logging.WARNING, kind=record.kind.value, id=record.id, problem=message)
+            updated = record.model_copy(update={"warned_at": now})
+            if record.state is LedgerState.PENDING and not confirmed:
+                # An overdue job may have been deleted in the service; one GET a tick, at most, to find out.
+                confirmed = True
+                try:
+                    self.speech.get_transcription(record.id)
+                except NotFoundError:
+                    updated = went_missing(updated, "not found in the service (deleted, or its time to live ran out)")
+                    report.missing += 1
+                    logs.transition(updated, record.state.value, now)
+            try:
+                self.ledger.save(updated)
+            except ConcurrencyError:
+                continue
+
+    def _save_state(self, state: PollerState) -> None:
+        try:
+            self.ledger.save_poller_state(_POLLER, state)
+        except ConcurrencyError:
+            # Only one timer instance runs at a time; a conflict means a manual run overlapped. Next tick wins.
+            logs.event("poll_state_conflict", logging.WARNING)
+
+
+def apply_observation(
+    ledger: Ledger,
+    queue: HarvestQueue,
+    seen: Observation,
+    now: datetime,
+    *,
+    report: TickReport | None = None,
+    reason: RequestReason,
+    source: str,
+) -> bool:
+    """Shared by the poller and the webhook: fold an observation into the ledger, enqueue at most once."""
+    for _ in range(_SAVE_ATTEMPTS):
+        record = ledger.get(seen.kind, seen.id)
+        decision = observe(record, seen, now, source=source)
+        if decision.record is None:
+            return False
+        try:
+            saved = ledger.save(decision.record)
+        except ConcurrencyError:
+            continue
+        if report is not None:
+            report.recorded += 1
+        if saved.state is not (record.state if record else None):
+            logs.transition(saved, record.state.value if record else None, now, source=source)
+        if decision.enqueue:
+            queue.send(HarvestRequest(kind=seen.kind, id=seen.id, reason=reason))
+            if report is not None:
+                report.enqueued += 1
+                report.enqueued_ids.append(seen.id)
+        return decision.enqueue
+    logs.event("ledger_contention", logging.WARNING, kind=seen.kind.value, id=seen.id)
+    return False

@@ -1,0 +1,128 @@
+"""Harvest requests on the Storage queue, and the poison queue that keeps what could not be processed.
+
+Messages are base64 text, as the Functions host expects. A message we cannot use is never dropped: it goes to
+`<queue>-poison` wrapped with the reason, so ops can read why and replay it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from azure.core.exceptions import ResourceExistsError
+from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase64EncodePolicy
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.layout import validate_job_id
+from shared.states import JobKind
+
+
+class RequestReason(StrEnum):
+    POLL = "poll"
+    RECONCILE = "reconcile"
+    WEBHOOK = "webhook"
+    REQUEUE = "requeue"
+    CONTINUATION = "continuation"
+    REPLAY = "replay"
+
+
+class HarvestRequest(BaseModel):
+    """The queue message: which job to harvest. Small on purpose; everything else is read fresh."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: JobKind = JobKind.TRANSCRIPTION
+    id: str
+    reason: RequestReason = RequestReason.POLL
+    requested_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+    def validated(self) -> HarvestRequest:
+        validate_job_id(self.kind, self.id)
+        return self
+
+
+class BadMessageError(ValueError):
+    """The queue message is not a harvest request; the text names what is wrong."""
+
+
+def parse_request(body: bytes) -> HarvestRequest:
+    """Decode a queue message body, or raise BadMessageError saying exactly why not."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadMessageError(f"message body is not UTF-8 text (byte {error.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise BadMessageError(f"message body is not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    if not isinstance(data, dict):
+        raise BadMessageError(f"message body must be a JSON object, got {type(data).__name__}")
+    try:
+        request = HarvestRequest.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or 'body'}: {item['msg']}" for item in error.errors()
+        )
+        raise BadMessageError(f"message is not a harvest request: {problems}") from None
+    try:
+        return request.validated()
+    except ValueError as error:
+        raise BadMessageError(str(error)) from None
+
+
+class PoisonEnvelope(BaseModel):
+    """What we put on the poison queue ourselves: the original body, untouched, and why it failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    body: str
+    body_encoding: str = "utf-8"
+    poisoned_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    dequeue_count: int | None = None
+
+
+class HarvestQueue:
+    """The harvest queue and its poison queue, on the Functions storage account."""
+
+    def __init__(self, connection_string: str, name: str) -> None:
+        self.name = name
+        self._queue = QueueClient.from_connection_string(
+            connection_string, name, message_encode_policy=TextBase64EncodePolicy()
+        )
+        self._poison = QueueClient.from_connection_string(
+            connection_string, f"{name}-poison", message_encode_policy=TextBase64EncodePolicy()
+        )
+        self._ensured: set[str] = set()
+
+    def _ensure(self, client: QueueClient) -> None:
+        if client.queue_name in self._ensured:
+            return
+        try:
+            client.create_queue()
+        except ResourceExistsError:
+            pass
+        self._ensured.add(client.queue_name)
+
+    def send(self, request: HarvestRequest, *, delay_seconds: int | None = None) -> None:
+        self._ensure(self._queue)
+        self._queue.send_message(request.model_dump_json(), visibility_timeout=delay_seconds)
+
+    def poison(self, body: bytes, reason: str, *, dequeue_count: int | None = None) -> None:
+        """Keep a message we cannot process, with its reason; bytes that are not UTF-8 are kept as base64."""
+        try:
+            text, encoding = body.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = base64.b64encode(body).decode("ascii"), "base64"
+        envelope = PoisonEnvelope(reason=reason, body=text, body_encoding=encoding, dequeue_count=dequeue_count)
+        self._ensure(self._poison)
+        self._poison.send_message(envelope.model_dump_json())
+
+
+def poison_reader(connection_string: str, queue_name: str) -> QueueClient:
+    """A client on `<queue>-poison` that decodes message bodies to bytes."""
+    return QueueClient.from_connection_string(
+        connection_string, f"{queue_name}-poison", message_decode_policy=BinaryBase64DecodePolicy()
+    )

@@ -1,0 +1,261 @@
+"""Application settings, read once from the environment (app settings in Azure, local.settings.json locally).
+
+Every setting is validated when the app starts, so a typo fails fast with a message that names the setting,
+instead of surfacing hours later as a failed harvest. Secrets are held as SecretStr so they never reach a log
+line or a repr by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from croniter import croniter
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+
+DEFAULT_POLL_SCHEDULE = "0 * * * * *"
+DEFAULT_HARVEST_QUEUE = "harvest-requests"
+SUPPORTED_API_VERSIONS = ("2024-11-15", "2025-10-15", "v3.2")
+OUTPUT_FORMATS = ("json", "txt", "srt", "vtt")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid. The message names the setting and says what is wrong."""
+
+
+class Discovery(StrEnum):
+    ALL = "all"
+    TRACKED = "tracked"
+
+
+def _bool(value: str, name: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name}: expected true or false, got {value!r}")
+
+
+def validate_schedule(expression: str) -> str:
+    """Accept what the Functions host accepts: NCRONTAB with six fields (seconds first) or five."""
+    fields = expression.split()
+    if len(fields) not in (5, 6):
+        raise ValueError(f"expected 5 or 6 NCRONTAB fields, got {len(fields)}")
+    if not croniter.is_valid(expression, second_at_beginning=len(fields) == 6):
+        raise ValueError(f"not a valid NCRONTAB expression: {expression!r}")
+    return expression
+
+
+def _http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("expected an absolute http(s) URL")
+    return value
+
+
+class Settings(BaseModel):
+    """All settings. Field aliases are the app-setting names documented in the README."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    speech_endpoint: str = Field(alias="SPEECH_ENDPOINT")
+    speech_key: SecretStr | None = Field(default=None, alias="SPEECH_KEY")
+    speech_api_version: str = Field(default="2024-11-15", alias="SPEECH_API_VERSION")
+    speech_region: str | None = Field(default=None, alias="SPEECH_REGION")
+    storage_connection: SecretStr = Field(alias="AzureWebJobsStorage")
+
+    destination_container_url: SecretStr | None = Field(default=None, alias="DESTINATION_CONTAINER_URL")
+    destination_connection: SecretStr | None = Field(default=None, alias="DESTINATION_CONNECTION")
+    destination_container: str | None = Field(default=None, alias="DESTINATION_CONTAINER")
+    destination_prefix: str = Field(default="", alias="DESTINATION_PREFIX")
+
+    poll_schedule: str = Field(default=DEFAULT_POLL_SCHEDULE, alias="POLL_SCHEDULE")
+    harvest_queue: str = Field(default=DEFAULT_HARVEST_QUEUE, alias="HARVEST_QUEUE")
+    ledger_table: str = Field(default="harvestledger", alias="LEDGER_TABLE")
+    discovery: Discovery = Field(default=Discovery.ALL, alias="DISCOVERY")
+    discover_since: datetime | None = Field(default=None, alias="DISCOVER_SINCE")
+    delete_after_harvest: bool = Field(default=False, alias="DELETE_AFTER_HARVEST")
+
+    output_formats: frozenset[str] = Field(default=frozenset(OUTPUT_FORMATS), alias="OUTPUT_FORMATS")
+    channel_labels: dict[int, str] = Field(default_factory=dict, alias="CHANNEL_LABELS")
+
+    poll_overlap_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(default=5, alias="POLL_OVERLAP_SECONDS")
+    reconcile_interval_minutes: Annotated[int, Field(ge=1)] = Field(default=60, alias="RECONCILE_INTERVAL_MINUTES")
+    pending_warning_minutes: Annotated[int, Field(ge=1)] = Field(default=120, alias="PENDING_WARNING_MINUTES")
+    ttl_warning_hours: Annotated[int, Field(ge=0)] = Field(default=6, alias="TTL_WARNING_HOURS")
+    requeue_after_minutes: Annotated[int, Field(ge=1)] = Field(default=30, alias="REQUEUE_AFTER_MINUTES")
+    harvest_time_budget_seconds: Annotated[int, Field(ge=10)] = Field(
+        default=240, alias="HARVEST_TIME_BUDGET_SECONDS"
+    )
+    sas_validity_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = Field(default=120, alias="SAS_VALIDITY_MINUTES")
+    max_dequeue_count: Annotated[int, Field(ge=1)] = Field(default=5, alias="HARVEST_MAX_ATTEMPTS")
+
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    conversation_endpoint: str | None = Field(default=None, alias="CONVERSATION_ENDPOINT")
+    conversation_polls_per_tick: Annotated[int, Field(ge=0, le=100)] = Field(
+        default=20, alias="CONVERSATION_POLLS_PER_TICK"
+    )
+
+    @field_validator("speech_endpoint")
+    @classmethod
+    def _endpoint(cls, value: str) -> str:
+        return _http_url(value).rstrip("/")
+
+    @field_validator("conversation_endpoint")
+    @classmethod
+    def _conversation_endpoint(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = _http_url(value)
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("speech_api_version")
+    @classmethod
+    def _api_version(cls, value: str) -> str:
+        if value not in SUPPORTED_API_VERSIONS:
+            raise ValueError(f"expected one of {', '.join(SUPPORTED_API_VERSIONS)}")
+        return value
+
+    @field_validator("poll_schedule")
+    @classmethod
+    def _schedule(cls, value: str) -> str:
+        return validate_schedule(value)
+
+    @field_validator("destination_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        segments = value.strip("/").split("/")
+        if value.startswith("/") or any(s in ("", ".", "..") for s in segments):
+            raise ValueError("must be a relative blob path without empty, '.' or '..' segments")
+        if any(ord(c) < 32 or c == "\\" for c in value):
+            raise ValueError("must not contain control characters or backslashes")
+        return "/".join(segments) + "/"
+
+    @field_validator("harvest_queue")
+    @classmethod
+    def _queue_name(cls, value: str) -> str:
+        if not (3 <= len(value) <= 63) or not all(c.islower() or c.isdigit() or c == "-" for c in value):
+            raise ValueError("queue names are 3-63 lowercase letters, digits and hyphens")
+        if value.startswith("-") or value.endswith("-") or "--" in value:
+            raise ValueError("queue names cannot start or end with '-' or contain '--'")
+        return value
+
+    @field_validator("discover_since", mode="before")
+    @classmethod
+    def _since(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip() == "":
+            return None
+        return value
+
+    @field_validator("discover_since")
+    @classmethod
+    def _since_utc(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+    @field_validator("output_formats", mode="before")
+    @classmethod
+    def _formats(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        chosen = {part.strip().lower() for part in value.split(",") if part.strip()}
+        unknown = sorted(chosen - set(OUTPUT_FORMATS))
+        if unknown:
+            raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {','.join(OUTPUT_FORMATS)}")
+        return frozenset(chosen)
+
+    @field_validator("channel_labels", mode="before")
+    @classmethod
+    def _labels(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        labels = [part.strip() for part in value.split(",")] if value.strip() else []
+        if any(not label for label in labels):
+            raise ValueError("labels are comma-separated and none may be empty, e.g. Agent,Customer")
+        return dict(enumerate(labels))
+
+    @model_validator(mode="after")
+    def _destination(self) -> Settings:
+        has_url = self.destination_container_url is not None
+        has_conn = self.destination_connection is not None or self.destination_container is not None
+        if has_url == has_conn:
+            raise ValueError(
+                "DESTINATION: set either DESTINATION_CONTAINER_URL, or DESTINATION_CONNECTION together with "
+                "DESTINATION_CONTAINER (exactly one of the two)"
+            )
+        if has_conn and not (self.destination_connection and self.destination_container):
+            raise ValueError("DESTINATION: DESTINATION_CONNECTION and DESTINATION_CONTAINER go together")
+        if has_url:
+            _http_url(self.destination_container_url.get_secret_value())  # type: ignore[union-attr]
+        return self
+
+    @property
+    def sas_validity_seconds(self) -> int:
+        return self.sas_validity_minutes * 60
+
+    @property
+    def ticks_per_hour(self) -> int:
+        """How often the poll timer fires in an hour; the reconcile sweep is spread out to fit the call budget."""
+        return schedule_ticks_per_hour(self.poll_schedule)
+
+
+def schedule_ticks_per_hour(expression: str) -> int:
+    """Count the firings of an NCRONTAB schedule in one hour (at least 1, at most one a second)."""
+    six = len(expression.split()) == 6
+    start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: weekday-restricted schedules still count sensibly
+    itr = croniter(expression, start, second_at_beginning=six, day_or=False)
+    count = 0
+    while count < 3600 and itr.get_next(datetime) <= start + timedelta(hours=1):
+        count += 1
+    return max(1, count)
+
+
+def _friendly(error: ValidationError) -> str:
+    """Turn pydantic's report into one line per setting, named by its app-setting name."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]) or "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "missing":
+            message = "is required but not set"
+        lines.append(f"{name}: {message}")
+    return "invalid settings: " + "; ".join(lines)
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming each bad one."""
+    source = dict(os.environ if environ is None else environ)
+    values: dict[str, Any] = {}
+    for field in Settings.model_fields.values():
+        alias = field.alias or ""
+        if alias in source and source[alias] != "":
+            values[alias] = source[alias]
+    for flag in ("DELETE_AFTER_HARVEST",):
+        if flag in values:
+            values[flag] = _bool(values[flag], flag)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as error:
+        raise SettingsError(_friendly(error)) from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process-wide settings, validated once (fail fast at start-up)."""
+    return load_settings()
+
+
+def setting(name: str, default: str) -> str:
+    """A raw setting for trigger declarations (queue name, schedule), which are read before validation."""
+    value = os.environ.get(name, "")
+    return value if value else default

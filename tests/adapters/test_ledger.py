@@ -1,0 +1,71 @@
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.ledger import ConcurrencyError, Ledger, PollerState
+from shared.states import JobKind, LedgerState, Observation, observe
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def ledger(storage_connection_string):
+    return Ledger.from_connection_string(storage_connection_string, f"ledger{uuid.uuid4().hex[:12]}")
+
+
+def new_record(status="Running"):
+    seen = Observation(id=str(uuid.uuid4()), service_status=status, created=NOW, last_action=NOW, locale="en-US")
+    return observe(None, seen, NOW, source="poll").record
+
+
+def test_insert_read_round_trip(ledger):
+    saved = ledger.save(new_record())
+    assert saved.etag
+    loaded = ledger.get(JobKind.TRANSCRIPTION, saved.id)
+    assert loaded == saved
+    assert loaded.created == NOW
+
+
+def test_second_insert_of_same_job_conflicts(ledger):
+    record = new_record()
+    ledger.save(record)
+    with pytest.raises(ConcurrencyError):
+        ledger.save(record)
+
+
+def test_stale_etag_loses(ledger):
+    saved = ledger.save(new_record())
+    first = ledger.save(saved.model_copy(update={"state": LedgerState.QUEUED}))
+    with pytest.raises(ConcurrencyError):
+        ledger.save(saved.model_copy(update={"state": LedgerState.HARVESTED}))
+    assert ledger.get(JobKind.TRANSCRIPTION, saved.id).state is LedgerState.QUEUED
+    assert first.etag != saved.etag
+
+
+def test_none_fields_are_removed_on_replace(ledger):
+    saved = ledger.save(new_record().model_copy(update={"detail": "boom"}))
+    cleared = ledger.save(saved.model_copy(update={"detail": None}))
+    assert ledger.get(JobKind.TRANSCRIPTION, cleared.id).detail is None
+
+
+def test_query_by_state_and_counts(ledger):
+    for _ in range(3):
+        ledger.save(new_record("Running"))
+    for _ in range(2):
+        ledger.save(new_record("Succeeded"))
+    pending = list(ledger.query(JobKind.TRANSCRIPTION, [LedgerState.PENDING]))
+    assert len(pending) == 3
+    assert ledger.counts() == {"transcription": {"Pending": 3, "Queued": 2}}
+
+
+def test_poller_state_is_versioned(ledger):
+    state = ledger.poller_state("transcriptions")
+    assert state.watermark is None
+    saved = ledger.save_poller_state("transcriptions", PollerState(watermark=NOW, reconcile_skip=0))
+    loaded = ledger.poller_state("transcriptions")
+    assert loaded.watermark == NOW
+    assert loaded.reconcile_skip == 0
+    ledger.save_poller_state("transcriptions", saved.model_copy(update={"reconcile_skip": 100}))
+    with pytest.raises(ConcurrencyError):
+        ledger.save_poller_state("transcriptions", saved)

@@ -1,0 +1,85 @@
+import pytest
+
+from shared.settings import Discovery, SettingsError, load_settings, schedule_ticks_per_hour
+
+BASE = {
+    "SPEECH_ENDPOINT": "https://westus.api.cognitive.microsoft.com/",
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "DESTINATION_CONNECTION": "UseDevelopmentStorage=true",
+    "DESTINATION_CONTAINER": "transcripts",
+}
+
+
+def test_defaults():
+    s = load_settings(BASE)
+    assert s.speech_endpoint == "https://westus.api.cognitive.microsoft.com"
+    assert s.speech_api_version == "2024-11-15"
+    assert s.harvest_queue == "harvest-requests"
+    assert s.discovery is Discovery.ALL
+    assert s.output_formats == {"json", "txt", "srt", "vtt"}
+    assert not s.delete_after_harvest
+    assert s.destination_prefix == ""
+    assert s.ticks_per_hour == 60
+
+
+def test_values_are_parsed():
+    s = load_settings(
+        BASE
+        | {
+            "SPEECH_API_VERSION": "v3.2",
+            "DISCOVERY": "tracked",
+            "DISCOVER_SINCE": "2026-01-01T00:00:00",
+            "DELETE_AFTER_HARVEST": "TRUE",
+            "OUTPUT_FORMATS": "json, vtt",
+            "CHANNEL_LABELS": "Agent,Customer",
+            "DESTINATION_PREFIX": "speech/out",
+        }
+    )
+    assert s.discovery is Discovery.TRACKED
+    assert s.discover_since.tzinfo is not None
+    assert s.delete_after_harvest
+    assert s.output_formats == {"json", "vtt"}
+    assert s.channel_labels == {0: "Agent", 1: "Customer"}
+    assert s.destination_prefix == "speech/out/"
+
+
+@pytest.mark.parametrize(
+    ("override", "named"),
+    [
+        ({"SPEECH_API_VERSION": "3.1"}, "SPEECH_API_VERSION"),
+        ({"SPEECH_ENDPOINT": "westus"}, "SPEECH_ENDPOINT"),
+        ({"POLL_SCHEDULE": "every minute"}, "POLL_SCHEDULE"),
+        ({"POLL_SCHEDULE": "0 0 0 31 2 * *"}, "POLL_SCHEDULE"),
+        ({"DISCOVERY": "some"}, "DISCOVERY"),
+        ({"DISCOVER_SINCE": "yesterday"}, "DISCOVER_SINCE"),
+        ({"DELETE_AFTER_HARVEST": "maybe"}, "DELETE_AFTER_HARVEST"),
+        ({"OUTPUT_FORMATS": "json,pdf"}, "OUTPUT_FORMATS"),
+        ({"DESTINATION_PREFIX": "../escape"}, "DESTINATION_PREFIX"),
+        ({"HARVEST_QUEUE": "Bad_Queue"}, "HARVEST_QUEUE"),
+        ({"CHANNEL_LABELS": "Agent,,Customer"}, "CHANNEL_LABELS"),
+        ({"DESTINATION_CONTAINER_URL": "https://a.blob.core.windows.net/c"}, "DESTINATION"),
+    ],
+)
+def test_invalid_settings_fail_fast_naming_the_setting(override, named):
+    with pytest.raises(SettingsError, match=named):
+        load_settings(BASE | override)
+
+
+def test_missing_required_settings_are_named():
+    with pytest.raises(SettingsError) as info:
+        load_settings({})
+    assert "SPEECH_ENDPOINT: is required" in str(info.value)
+    assert "AzureWebJobsStorage: is required" in str(info.value)
+
+
+def test_secrets_do_not_show_in_repr():
+    s = load_settings(BASE | {"SPEECH_KEY": "super-secret-key"})
+    assert "super-secret-key" not in repr(s)
+    assert "super-secret-key" not in str(s.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("schedule", "ticks"), [("0 * * * * *", 60), ("*/30 * * * * *", 120), ("0 */5 * * * *", 12), ("*/5 * * * *", 12)]
+)
+def test_ticks_per_hour(schedule, ticks):
+    assert schedule_ticks_per_hour(schedule) == ticks
