@@ -25,7 +25,9 @@ ACCOUNT_NAME = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_LISTENING = re.compile(r"Azurite (Blob|Queue|Table) service is successfully listening at http://[\d.]+:(\d+)")
+_LISTENING = re.compile(
+    r"Azurite (Blob|Queue|Table) service is successfully listening at http://[\d.]+:(\d+)"
+)
 
 
 class AzuriteError(RuntimeError):
@@ -81,7 +83,8 @@ class Azurite:
 
     def _read_ports(self) -> dict[str, int]:
         """Read the chosen ports from Azurite's start-up lines, within the deadline."""
-        assert self._process is not None and self._process.stdout is not None
+        assert self._process is not None
+        assert self._process.stdout is not None
         ports: dict[str, int] = {}
         lines: list[str] = []
         stdout = self._process.stdout
@@ -100,7 +103,7 @@ class Azurite:
         thread.join(self.startup_timeout)
         if len(ports) != 3:
             self.stop()
-            raise AzuriteError("Azurite did not start within %.0fs: %s" % (self.startup_timeout, "".join(lines)))
+            raise AzuriteError(f"Azurite did not start within {self.startup_timeout:.0f}s: {''.join(lines)}")
         # Keep draining output so Azurite never blocks on a full pipe.
         threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
         return ports
@@ -113,6 +116,8 @@ class Azurite:
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait(timeout=10)
+        if self._process is not None and self._process.stdout is not None:
+            self._process.stdout.close()
         self._process = None
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -152,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.parse_args(argv)
     with Azurite() as azurite:
-        print(azurite.connection_string, flush=True)  # noqa: T201
+        print(azurite.connection_string, flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:

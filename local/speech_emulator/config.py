@@ -1,0 +1,35 @@
+"""The emulator's knobs, fixed for the lifetime of one server."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Settings of one emulated Speech resource.
+
+    storage_connection_string points at the Azurite that holds the emulator's own result container (the stand-in
+    for Microsoft-managed storage). phase_seconds is how long a job stays NotStarted and then Running: small
+    values make lifecycle tests fast, larger ones let a poller observe each state. The throttle defaults mirror
+    the documented S0 limit of 100 requests per 10 s.
+    """
+
+    storage_connection_string: str
+    keys: tuple[str, ...] = ("emulator-key",)
+    phase_seconds: float = 1.0
+    retry_after_seconds: int = 1
+    throttle_limit: int = 100
+    throttle_window_seconds: float = 10.0
+    default_page_size: int = 100
+    results_container: str = "speech-emulator-results"
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            raise ValueError("at least one subscription key is needed")
+        if self.phase_seconds < 0:
+            raise ValueError("phase_seconds must not be negative")
+        if self.throttle_limit < 1 or self.throttle_window_seconds <= 0:
+            raise ValueError("throttle_limit must be >= 1 and throttle_window_seconds > 0")
+        if self.default_page_size < 1:
+            raise ValueError("default_page_size must be >= 1")

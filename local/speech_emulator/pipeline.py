@@ -1,0 +1,125 @@
+"""What every Speech API request goes through before and after its handler.
+
+Order: authenticate (401), throttle per key (429), resolve the API version (400), draw faults, run the handler;
+errors become service-shaped bodies and every call is counted for the admin stats. Route handlers therefore
+only deal with their operation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from local.speech_emulator.connection import CloseConnection, TruncatedResponse
+from local.speech_emulator.errors import (
+    ApiError,
+    internal_error,
+    invalid_request,
+    too_many_requests,
+    unauthorized,
+)
+from local.speech_emulator.faults import NO_FAULTS, FaultEffects
+from local.speech_emulator.state import EmulatorState
+from local.speech_emulator.versions import QUERY_VERSIONS, ApiVersion, Family, Urls
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Speech API request, authenticated and versioned, as handlers see it."""
+
+    request: Request
+    version: ApiVersion
+    state: EmulatorState
+    effects: FaultEffects
+    now: datetime
+
+    @cached_property
+    def urls(self) -> Urls:
+        return Urls(str(self.request.base_url).rstrip("/"), self.version)
+
+    def path(self, name: str) -> str:
+        return str(self.request.path_params[name]).lower()
+
+
+Handler = Callable[[Call], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _caller(request: Request, keys: tuple[str, ...]) -> str:
+    """Who is calling, for throttling: the subscription key, or (Entra ID) a digest of the bearer token."""
+    key = request.headers.get("Ocp-Apim-Subscription-Key")
+    if key is not None:
+        if any(hmac.compare_digest(key.encode(), known.encode()) for known in keys):
+            return key
+        raise unauthorized()
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "bearer:" + hashlib.sha256(token.strip().encode()).hexdigest()
+    raise unauthorized()
+
+
+def _version(request: Request, family: Family) -> ApiVersion:
+    if family is Family.PATH:
+        return ApiVersion.V3_2
+    supported = ", ".join(version.value for version in QUERY_VERSIONS)
+    requested = request.query_params.get("api-version")
+    if requested is None:
+        raise invalid_request(
+            f"The 'api-version' query parameter is required. Supported versions: {supported}.",
+            "InvalidParameterValue",
+        )
+    for version in QUERY_VERSIONS:
+        if version.value == requested:
+            return version
+    raise invalid_request(
+        f"The api-version '{requested}' is not supported. Supported versions: {supported}.",
+        "InvalidParameterValue",
+    )
+
+
+async def _admit(
+    request: Request, state: EmulatorState, route: str, family: Family
+) -> tuple[ApiVersion, FaultEffects]:
+    """Everything before the handler; raises the error response a request gets instead."""
+    wait = state.throttle.admit(_caller(request, state.config.keys))
+    if wait is not None:
+        raise too_many_requests(wait)
+    version = _version(request, family)
+    effects = state.faults.draw(route)
+    if effects.delay_seconds:
+        await asyncio.sleep(effects.delay_seconds)
+    if effects.drop:
+        state.stats.record(route, None)
+        raise CloseConnection
+    if effects.error is not None:
+        raise effects.error
+    return version, effects
+
+
+def speech_endpoint(route: str, family: Family, handler: Handler) -> Endpoint:
+    async def endpoint(request: Request) -> Response:
+        state: EmulatorState = request.app.state.emulator
+        effects = NO_FAULTS
+        try:
+            version, effects = await _admit(request, state, route, family)
+            response = await handler(Call(request, version, state, effects, state.clock()))
+        except ApiError as error:
+            response = error.response()
+        except Exception:
+            log.exception("%s failed", route)
+            response = internal_error().response()
+        state.stats.record(route, response.status_code)
+        return TruncatedResponse(response) if effects.truncate else response
+
+    return endpoint
