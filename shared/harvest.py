@@ -37,6 +37,7 @@ from shared.manifest import (
     ResultEntry,
     Validation,
 )
+from shared.poll import observation_of
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.redact import strip_sas
 from shared.settings import Settings
@@ -155,8 +156,6 @@ class Harvester:
     # --- ledger -------------------------------------------------------------------------------------------
 
     def _observe(self, record: JobRecord | None, transcription: Transcription) -> JobRecord:
-        from shared.poll import observation_of
-
         now = self.clock()
         decision = observe(record, observation_of(transcription), now, source="harvest")
         if decision.record is None:
@@ -179,7 +178,9 @@ class Harvester:
                     for k, v in new.model_dump(exclude={"etag"}).items()
                     if old is None or getattr(old, k) != v
                 }
-                new = (current or new).model_copy(update={**changes, "etag": current.etag if current else None})
+                new = (current or new).model_copy(
+                    update={**changes, "etag": current.etag if current else None}
+                )
                 continue
             if old is None or saved.state is not old.state:
                 logs.transition(saved, old.state.value if old else None, self.clock())
@@ -189,14 +190,22 @@ class Harvester:
     def _finish(self, record: JobRecord | None, job_id: str, manifest_path: str, status: str) -> None:
         now = self.clock()
         base = record or JobRecord(
-            kind=JobKind.TRANSCRIPTION, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=now
+            kind=JobKind.TRANSCRIPTION,
+            id=job_id,
+            state=LedgerState.QUEUED,
+            service_status=status,
+            first_seen=now,
         )
         self._save(harvest_finished(base, now, manifest_path, status), record)
 
     def _mark_missing(self, record: JobRecord | None, job_id: str) -> None:
         now = self.clock()
         base = record or JobRecord(
-            kind=JobKind.TRANSCRIPTION, id=job_id, state=LedgerState.QUEUED, service_status="Unknown", first_seen=now
+            kind=JobKind.TRANSCRIPTION,
+            id=job_id,
+            state=LedgerState.QUEUED,
+            service_status="Unknown",
+            first_seen=now,
         )
         self._save(went_missing(base, "not found in the service when harvesting"), record)
 
@@ -205,11 +214,15 @@ class Harvester:
     def _write_entity(self, transcription: Transcription) -> Written:
         body = json.dumps(scrub(transcription.wire), indent=2, ensure_ascii=False).encode("utf-8")
         path = layout.entity_blob(self.prefix, transcription.id)
-        return self.destination.write_bytes(path, body, content_type=_JSON, metadata={"transcriptionid": transcription.id})
+        return self.destination.write_bytes(
+            path, body, content_type=_JSON, metadata={"transcriptionid": transcription.id}
+        )
 
     def _list_files(self, job_id: str) -> list[TranscriptionFile]:
         try:
-            files = list(self.speech.list_files(job_id, sas_validity_seconds=self.settings.sas_validity_seconds))
+            files = list(
+                self.speech.list_files(job_id, sas_validity_seconds=self.settings.sas_validity_seconds)
+            )
         except NotFoundError:
             return []
         return sorted(files, key=lambda f: (f.kind == REPORT_KIND, f.name))
@@ -258,7 +271,9 @@ class Harvester:
         metadata = {"transcriptionid": job_id, "sourcefile": header_safe(file.name), "kind": file.kind or ""}
         if file.kind == REPORT_KIND:
             return self._harvest_report(raw_path, url, metadata, file)
-        return self._harvest_result(job_id, raw_path, url, metadata, file, taken), None
+        return self._harvest_result(
+            job_id, file, raw_path=raw_path, url=url, metadata=metadata, taken=taken
+        ), None
 
     def _harvest_report(
         self, raw_path: str, url: str, metadata: dict[str, str], file: TranscriptionFile
@@ -281,17 +296,21 @@ class Harvester:
     def _harvest_result(
         self,
         job_id: str,
+        file: TranscriptionFile,
+        *,
         raw_path: str,
         url: str,
         metadata: dict[str, str],
-        file: TranscriptionFile,
         taken: set[str],
     ) -> ResultEntry:
         parse = file.kind == RESULT_KIND
         formats = self.settings.output_formats if parse else frozenset()
-        with tempfile.TemporaryDirectory(prefix="harvest-") as spool_dir, Deriver(
-            formats=formats, channel_labels=self.settings.channel_labels, spool_dir=spool_dir
-        ) as deriver:
+        with (
+            tempfile.TemporaryDirectory(prefix="harvest-") as spool_dir,
+            Deriver(
+                formats=formats, channel_labels=self.settings.channel_labels, spool_dir=spool_dir
+            ) as deriver,
+        ):
             with self.content.open(url) as chunks:
                 raw = self.destination.stage(
                     raw_path, _tee(chunks, deriver.feed if parse else None), content_type=_JSON
@@ -301,7 +320,9 @@ class Harvester:
             stem = transcript_stem(outcome.source, file.name, taken) if parse else None
             transcripts: list[DerivedEntry] = []
             for output in derived.outputs:
-                path = layout.transcript_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, stem or "", output.extension)
+                path = layout.transcript_blob(
+                    self.prefix, JobKind.TRANSCRIPTION, job_id, stem or "", output.extension
+                )
                 written = self.destination.write(
                     path,
                     output.chunks(),
@@ -315,7 +336,11 @@ class Harvester:
             if outcome.source:
                 raw_meta["source"] = header_safe(strip_sas(outcome.source))
             committed = raw.commit(raw_meta)
-        validation = Validation(valid=outcome.valid, problems=outcome.problems[:20]) if parse else Validation(valid=True)
+        validation = (
+            Validation(valid=outcome.valid, problems=outcome.problems[:20])
+            if parse
+            else Validation(valid=True)
+        )
         return ResultEntry(
             name=file.name,
             kind=file.kind,
@@ -324,10 +349,12 @@ class Harvester:
             size=committed.size,
             sha256=committed.sha256,
             validation=validation,
-            transcripts=transcripts,
+            transcripts=sorted(transcripts, key=lambda t: t.format),
         )
 
-    def _reuse(self, job_id: str, file: TranscriptionFile, raw: Written, taken: set[str]) -> ResultEntry | None:
+    def _reuse(
+        self, job_id: str, file: TranscriptionFile, raw: Written, taken: set[str]
+    ) -> ResultEntry | None:
         """A raw copy exists (it is committed after its transcripts): rebuild the entry without downloading."""
         stem = raw.metadata.get("stem") or None
         transcripts: list[DerivedEntry] = []
@@ -338,7 +365,9 @@ class Harvester:
                 found = self.destination.find(path)
                 if found is None:
                     return None
-                transcripts.append(DerivedEntry(format=extension, blob=path, size=found.size, sha256=found.sha256))
+                transcripts.append(
+                    DerivedEntry(format=extension, blob=path, size=found.size, sha256=found.sha256)
+                )
         source = raw.metadata.get("source")
         return ResultEntry(
             name=file.name,
@@ -348,7 +377,7 @@ class Harvester:
             size=raw.size,
             sha256=raw.sha256,
             validation=Validation(valid=raw.metadata.get("valid", "true") == "true"),
-            transcripts=transcripts,
+            transcripts=sorted(transcripts, key=lambda t: t.format),
         )
 
     def _manifest(
@@ -389,7 +418,9 @@ def summarize_report(data: bytes) -> tuple[ReportSummary | None, Validation]:
     try:
         report = TranscriptionReport.model_validate_json(data)
     except ValidationError as error:
-        problems = [f"{'.'.join(str(p) for p in e['loc']) or 'report'}: {e['msg']}" for e in error.errors()[:20]]
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'report'}: {e['msg']}" for e in error.errors()[:20]
+        ]
         return None, Validation(valid=False, problems=problems)
     failures = [
         ReportFailure(
@@ -406,4 +437,3 @@ def summarize_report(data: bytes) -> tuple[ReportSummary | None, Validation]:
         failures=failures,
     )
     return summary, Validation(valid=True)
-

@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.fixtures.azurite",
     "tests.fixtures.waiting",
     "tests.fixtures.host",
+    "tests.fixtures.emulator",
+    "tests.fixtures.stack",
 ]

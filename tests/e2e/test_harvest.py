@@ -1,0 +1,292 @@
+"""Harvest end to end over Azurite and the Speech emulator, through the production client and adapters.
+
+The poller and harvester are driven directly here (deterministic, fast); tests/e2e/test_pipeline.py runs
+the same code under the local Functions host.
+"""
+
+import dataclasses
+import hashlib
+import io
+import json
+import threading
+
+import pytest
+import requests
+import srt
+import webvtt
+
+from shared import runtime
+from shared.harvest import Outcome
+from shared.queueing import HarvestRequest, parse_request, poison_reader
+from shared.speech import NotFoundError, RetryPolicy, ServiceError, SpeechClient
+from shared.states import JobKind, LedgerState
+from tests.fixtures.emulator import EMULATOR_KEY
+from tests.fixtures.stack import API_VERSIONS
+from tests.fixtures.waiting import wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def finished(stack, job_id):
+    """Wait until the emulator finishes the job, and return the finished entity."""
+
+    def done():
+        transcription = stack.speech.get_transcription(job_id)
+        return transcription if transcription.is_terminal else None
+
+    return wait_for(done, what=f"job {job_id} to finish")
+
+
+def poll_and_harvest(stack):
+    """One poll tick, then harvest every request it enqueued, as the queue trigger would."""
+    report = runtime.poller(stack.parts).tick()
+    outcomes = [runtime.harvester(stack.parts).harvest(parse_request(body)) for body in stack.drain()]
+    return report, outcomes
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_succeeded_job_lands_with_documented_layout(make_stack, api_version):
+    stack = make_stack(api_version, CHANNEL_LABELS="Agent,Customer")
+    job = stack.submit(["call-0042-stereo.wav?phrases=6", "memo.wav"], word_level_timestamps=True)
+    finished(stack, job)
+
+    report, outcomes = poll_and_harvest(stack)
+    assert report.enqueued == 1
+    assert outcomes == [Outcome.HARVESTED]
+
+    root = f"transcriptions/{job}/"
+    blobs = stack.blobs(job)
+    expected = {
+        "transcription.json",
+        "raw/contenturl_0.json",
+        "raw/contenturl_1.json",
+        "raw/report.json",
+        "manifest.json",
+        *(f"transcript/call-0042-stereo.{ext}" for ext in ("json", "txt", "srt", "vtt")),
+        *(f"transcript/memo.{ext}" for ext in ("json", "txt", "srt", "vtt")),
+    }
+    assert {name.removeprefix(root) for name in blobs} == expected
+
+    # Raw copies are byte-exact: compare with what the service serves.
+    for file in stack.speech.list_files(job):
+        served = requests.get(file.content_url, timeout=30).content
+        assert blobs[root + "raw/" + file.name] == served
+
+    manifest = stack.manifest(job)
+    assert manifest["schemaVersion"] == "1.0"
+    assert manifest["id"] == job
+    assert manifest["apiVersion"] == api_version
+    assert manifest["status"] == "Succeeded"
+    assert manifest["locale"] == "en-US"
+    assert manifest["audioDurationSeconds"] > 0
+    assert manifest["report"]["successfulTranscriptionsCount"] == 2
+    assert manifest["report"]["failedTranscriptionsCount"] == 0
+    results = {r["name"]: r for r in manifest["results"]}
+    assert set(results) == {"contenturl_0.json", "contenturl_1.json", "report.json"}
+    for result in results.values():
+        data = blobs[result["blob"]]
+        assert result["size"] == len(data)
+        assert result["sha256"] == hashlib.sha256(data).hexdigest()
+        assert result["validation"]["valid"] is True
+        for derived in result["transcripts"]:
+            assert derived["sha256"] == hashlib.sha256(blobs[derived["blob"]]).hexdigest()
+    assert (
+        results["contenturl_0.json"]["source"] == "https://audio.example.invalid/calls/call-0042-stereo.wav"
+    )
+    assert "sig=" not in json.dumps(manifest)
+    assert "sig=" not in blobs[root + "transcription.json"].decode()
+
+    # Readable outputs parse with the well-known libraries, and channel labels are applied.
+    captions = list(srt.parse(blobs[root + "transcript/call-0042-stereo.srt"].decode()))
+    assert captions
+    vtt = webvtt.from_buffer(io.StringIO(blobs[root + "transcript/call-0042-stereo.vtt"].decode()))
+    assert len(vtt.captions) >= 1
+    assert "Agent" in blobs[root + "transcript/call-0042-stereo.txt"].decode()
+
+    # Blob metadata lets consumers filter without opening the blob.
+    props = stack.parts.destination.find(root + "raw/contenturl_0.json")
+    assert props.metadata["transcriptionid"] == job
+    assert props.metadata["sourcefile"] == "contenturl_0.json"
+
+    record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
+    assert record.state is LedgerState.HARVESTED
+    assert record.manifest_blob == root + "manifest.json"
+
+
+@pytest.mark.parametrize("api_version", API_VERSIONS)
+def test_failed_job_gets_a_failure_manifest(make_stack, api_version):
+    stack = make_stack(api_version)
+    job = stack.submit(["fail-1.wav", "fail-2.wav"])
+    assert str(finished(stack, job).status) == "Failed"
+    _, outcomes = poll_and_harvest(stack)
+    assert outcomes == [Outcome.HARVESTED]
+    manifest = stack.manifest(job)
+    assert manifest["status"] == "Failed"
+    assert manifest["error"]["code"]
+    assert manifest["error"]["message"]
+    names = {name.rsplit("/", 1)[-1] for name in stack.blobs(job)}
+    assert {"transcription.json", "manifest.json"} <= names
+    assert not any(name.endswith(".vtt") for name in names)
+
+
+def test_partially_failed_job_lists_its_failures(make_stack):
+    stack = make_stack()
+    job = stack.submit(["ok.wav", "fail-me.wav"])
+    assert str(finished(stack, job).status) == "Succeeded"
+    poll_and_harvest(stack)
+    report = stack.manifest(job)["report"]
+    assert report["successfulTranscriptionsCount"] == 1
+    assert report["failedTranscriptionsCount"] == 1
+    assert report["failures"][0]["source"].endswith("fail-me.wav")
+    assert report["failures"][0]["errorMessage"]
+
+
+def test_multi_page_file_list_is_read_in_full(make_stack):
+    stack = make_stack(OUTPUT_FORMATS="json")
+    names = [f"clip-{i:03d}.wav?phrases=1" for i in range(105)]
+    job = stack.submit(names)
+    finished(stack, job)
+    stack.emulator.admin.reset_stats()
+    poll_and_harvest(stack)
+    manifest = stack.manifest(job)
+    assert len(manifest["results"]) == 106
+    assert stack.emulator.admin.stats().routes["GET /transcriptions/{id}/files"] >= 2
+    stems = {d["blob"].rsplit("/", 1)[-1] for r in manifest["results"] for d in r["transcripts"]}
+    assert {"clip-000.json", "clip-104.json"} <= stems
+
+
+def test_redelivery_changes_and_downloads_nothing(make_stack):
+    stack = make_stack()
+    job = stack.submit(["a.wav"])
+    finished(stack, job)
+    poll_and_harvest(stack)
+    before = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
+    stack.emulator.admin.reset_stats()
+    outcome = runtime.harvester(stack.parts).harvest(HarvestRequest(id=job))
+    assert outcome is Outcome.ALREADY_HARVESTED
+    assert stack.emulator.admin.stats().total == 0
+    after = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
+    assert after == before
+
+
+def test_resume_after_a_crash_before_the_manifest(make_stack):
+    stack = make_stack()
+    job = stack.submit(["a.wav", "b.wav"])
+    finished(stack, job)
+    poll_and_harvest(stack)
+    manifest_path = f"transcriptions/{job}/manifest.json"
+    first_manifest = stack.manifest(job)
+    stack.parts.destination.container.delete_blob(manifest_path)
+    record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
+    stack.parts.ledger.save(record.model_copy(update={"state": LedgerState.QUEUED}))
+    before = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
+
+    assert runtime.harvester(stack.parts).harvest(HarvestRequest(id=job)) is Outcome.HARVESTED
+    after = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
+    assert {k: v for k, v in after.items() if k != manifest_path} == before
+    second_manifest = stack.manifest(job)
+    assert second_manifest["results"] == first_manifest["results"]
+
+
+def test_concurrent_duplicates_write_each_blob_once(make_stack):
+    stack = make_stack()
+    job = stack.submit(["a-stereo.wav?phrases=20", "b.wav?phrases=20"])
+    finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    stack.drain()
+    barrier = threading.Barrier(2)
+    outcomes, errors = [], []
+
+    def run():
+        try:
+            barrier.wait(10)
+            outcomes.append(runtime.harvester(stack.parts).harvest(HarvestRequest(id=job)))
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert Outcome.HARVESTED in outcomes
+    blobs = stack.blobs(job)
+    manifest = stack.manifest(job)
+    for result in manifest["results"]:
+        assert hashlib.sha256(blobs[result["blob"]]).hexdigest() == result["sha256"]
+        for derived in result["transcripts"]:
+            assert hashlib.sha256(blobs[derived["blob"]]).hexdigest() == derived["sha256"]
+    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).state is LedgerState.HARVESTED
+
+
+def test_throttled_service_is_retried_with_retry_after(make_stack):
+    stack = make_stack()
+    job = stack.submit(["a.wav"])
+    finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    stack.emulator.admin.add_fault("GET /transcriptions/{id}/files", "429", count=2, retry_after=1)
+    stack.emulator.admin.add_fault("GET /transcriptions/{id}", "503", count=1, retry_after=1)
+    [body] = stack.drain()
+    assert runtime.harvester(stack.parts).harvest(parse_request(body)) is Outcome.HARVESTED
+    stats = stack.emulator.admin.stats()
+    assert stats.statuses.get("429", 0) >= 2
+    assert stack.manifest(job)["status"] == "Succeeded"
+
+
+def test_expired_sas_is_refreshed_by_listing_again(make_stack):
+    stack = make_stack()
+    job = stack.submit(["a.wav", "b.wav"])
+    finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    stack.emulator.admin.add_fault("GET /transcriptions/{id}/files", "expired-sas", count=1)
+    stack.emulator.admin.reset_stats()
+    [body] = stack.drain()
+    assert runtime.harvester(stack.parts).harvest(parse_request(body)) is Outcome.HARVESTED
+    assert stack.emulator.admin.stats().routes["GET /transcriptions/{id}/files"] >= 2
+    assert len(stack.manifest(job)["results"]) == 3
+
+
+def test_malformed_message_goes_to_poison_with_its_reason(make_stack):
+    stack = make_stack()
+    runtime.handle_message(b'{"id": "../../etc/passwd"}', 1, stack.parts)
+    [poisoned] = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue).peek_messages()
+    envelope = json.loads(poisoned.content)
+    assert "must be a UUID" in envelope["reason"]
+    assert envelope["body"] == '{"id": "../../etc/passwd"}'
+
+
+def test_last_failed_attempt_poisons_and_marks_the_job(make_stack):
+    stack = make_stack(HARVEST_MAX_ATTEMPTS="2")
+    job = stack.submit(["a.wav"])
+    finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    [body] = stack.drain()
+    stack.emulator.admin.add_fault("GET /transcriptions/{id}/files", "500", count=1000)
+    impatient = SpeechClient(
+        stack.settings.speech_endpoint,
+        api_version=stack.settings.speech_api_version,
+        key=EMULATOR_KEY,
+        retry=RetryPolicy(max_attempts=2, base=0.01, cap=0.01),
+    )
+    parts = dataclasses.replace(stack.parts, speech=impatient)
+    with pytest.raises(ServiceError, match=r"500"):
+        runtime.handle_message(body, 1, parts)
+    runtime.handle_message(body, 2, parts)  # the last attempt: poisoned, not raised
+    record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
+    assert record.state is LedgerState.POISONED
+    assert "gave up after 2 attempts" in record.detail
+    [poisoned] = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue).peek_messages()
+    assert "gave up after 2 attempts" in json.loads(poisoned.content)["reason"]
+    assert "emulator-key" not in poisoned.content.decode()
+
+
+@pytest.mark.parametrize("api_version", ["2024-11-15", "v3.2"])
+def test_delete_after_harvest(make_stack, api_version):
+    stack = make_stack(api_version, DELETE_AFTER_HARVEST="true")
+    job = stack.submit(["a.wav"])
+    finished(stack, job)
+    poll_and_harvest(stack)
+    assert stack.manifest(job) is not None
+    with pytest.raises(NotFoundError):
+        stack.speech.get_transcription(job)
