@@ -37,6 +37,7 @@ class PollerState(BaseModel):
     reconcile_started: datetime | None = None
     reconcile_finished: datetime | None = None
     known_total: int = 0
+    housekeeping_at: datetime | None = None
     etag: str | None = None
 
 
@@ -57,7 +58,9 @@ def _utc(value: Any) -> Any:
 
 
 def _from_entity(entity: Any) -> JobRecord:
-    data = {name: _utc(entity[name]) for name in _RECORD_FIELDS if name in entity and entity[name] is not None}
+    data = {
+        name: _utc(entity[name]) for name in _RECORD_FIELDS if name in entity and entity[name] is not None
+    }
     return JobRecord(
         kind=JobKind(entity["PartitionKey"]),
         id=entity["RowKey"],
@@ -92,7 +95,10 @@ class Ledger:
                 meta = self._table.create_entity(entity)
             else:
                 meta = self._table.update_entity(
-                    entity, mode=UpdateMode.REPLACE, etag=record.etag, match_condition=MatchConditions.IfNotModified
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=record.etag,
+                    match_condition=MatchConditions.IfNotModified,
                 )
         except (ResourceExistsError, ResourceModifiedError) as error:
             raise ConcurrencyError(f"{record.kind.value} {record.id} changed concurrently") from error
@@ -130,7 +136,9 @@ class Ledger:
             entity = self._table.get_entity(_POLLER_PARTITION, name)
         except ResourceNotFoundError:
             return PollerState()
-        data = {k: _utc(entity[k]) for k in PollerState.model_fields if k != "etag" and entity.get(k) is not None}
+        data = {
+            k: _utc(entity[k]) for k in PollerState.model_fields if k != "etag" and entity.get(k) is not None
+        }
         return PollerState(etag=entity.metadata.get("etag"), **data)
 
     def save_poller_state(self, name: str, state: PollerState) -> PollerState:
@@ -141,7 +149,10 @@ class Ledger:
                 meta = self._table.create_entity(entity)
             else:
                 meta = self._table.update_entity(
-                    entity, mode=UpdateMode.REPLACE, etag=state.etag, match_condition=MatchConditions.IfNotModified
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=state.etag,
+                    match_condition=MatchConditions.IfNotModified,
                 )
         except (ResourceExistsError, ResourceModifiedError) as error:
             raise ConcurrencyError(f"poller state {name} changed concurrently") from error

@@ -12,7 +12,7 @@ Every call goes through the client's rate limiter and retry policy (Retry-After 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -20,10 +20,11 @@ from shared import logs
 from shared.ledger import ConcurrencyError, Ledger, PollerState
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.settings import Discovery, Settings
-from shared.speech import NotFoundError, SpeechClient, Transcription
+from shared.speech import NotFoundError, SpeechClient, Transcription, parse_iso_duration
 from shared.states import (
     OPEN_STATES,
     JobKind,
+    JobRecord,
     LedgerState,
     Observation,
     needs_requeue,
@@ -34,8 +35,20 @@ from shared.states import (
 )
 
 RECONCILE_PAGE = 100
+PREFETCH_ABOVE = 20
+HOUSEKEEPING_EVERY = timedelta(minutes=5)
 _POLLER = "transcriptions"
 _SAVE_ATTEMPTS = 3
+
+
+def _pages(transcriptions: Iterable[Transcription]) -> Iterator[list[Transcription]]:
+    """A pager's pages (a plain list is one page), so each page can be matched with the ledger at once."""
+    by_page = getattr(transcriptions, "by_page", None)
+    if by_page is None:
+        yield list(transcriptions)
+        return
+    for page in by_page():
+        yield list(page)
 
 
 def odata_time(value: datetime) -> str:
@@ -50,8 +63,6 @@ def observation_of(transcription: Transcription) -> Observation:
     if props is not None:
         ttl_hours = props.time_to_live_hours
         if ttl_hours is None and props.time_to_live is not None:
-            from shared.speech.durations import parse_iso_duration
-
             seconds = parse_iso_duration(props.time_to_live)
             ttl_hours = int(seconds // 3600) if seconds else None
     error = transcription.error
@@ -99,14 +110,20 @@ class Poller:
         calls_before = self.speech.calls
         now = self.clock()
         state = self.ledger.poller_state(_POLLER)
-        tracked = self.ledger.tracked_ids(JobKind.TRANSCRIPTION) if self.settings.discovery is Discovery.TRACKED else None
+        tracked = (
+            self.ledger.tracked_ids(JobKind.TRANSCRIPTION)
+            if self.settings.discovery is Discovery.TRACKED
+            else None
+        )
 
         # 1. Incremental discovery (or the first-start backfill).
         list_started = self.clock()
         if state.watermark is None:
             report.backfill = True
             since = self.settings.discover_since
-            pager = self.speech.list_transcriptions(filter=f"createdDateTime ge {odata_time(since)}" if since else None)
+            pager = self.speech.list_transcriptions(
+                filter=f"createdDateTime ge {odata_time(since)}" if since else None
+            )
             reason = RequestReason.POLL
         else:
             since = state.watermark - timedelta(seconds=self.settings.poll_overlap_seconds)
@@ -119,8 +136,11 @@ class Poller:
         # 2. One page of the periodic reconcile sweep, when one is due or under way.
         state = self._reconcile_step(state, report, now, tracked)
 
-        # 3. Lost requests, overdue jobs, jobs near the end of their time to live.
-        self._housekeeping(report, now)
+        # 3. Every few minutes: lost requests, overdue jobs, jobs near the end of their time to live. Checking
+        #    whether an overdue job still exists costs a GET, so it happens only on a tick that cost one call.
+        if state.housekeeping_at is None or now - state.housekeeping_at >= HOUSEKEEPING_EVERY:
+            self._housekeeping(report, now, may_confirm=self.speech.calls - calls_before <= 1)
+            state = state.model_copy(update={"housekeeping_at": now})
 
         self._save_state(state.model_copy(update={"watermark": watermark}))
         report.speech_calls = self.speech.calls - calls_before
@@ -147,23 +167,23 @@ class Poller:
         *,
         source: str,
     ) -> None:
-        for transcription in transcriptions:
-            report.listed += 1
-            if tracked is not None and transcription.id not in tracked:
-                continue
-            self.apply(observation_of(transcription), now, report=report, reason=reason, source=source)
-
-    def apply(
-        self,
-        seen: Observation,
-        now: datetime,
-        *,
-        report: TickReport | None = None,
-        reason: RequestReason,
-        source: str,
-    ) -> bool:
-        """Record one observation; enqueue a harvest when this writer won the move to Queued. Returns enqueued."""
-        return apply_observation(self.ledger, self.queue, seen, now, report=report, reason=reason, source=source)
+        for page in _pages(transcriptions):
+            # A big page (backfill, reconcile) reads the ledger once instead of once per job.
+            known = self.ledger.known(JobKind.TRANSCRIPTION) if len(page) > PREFETCH_ABOVE else None
+            for transcription in page:
+                report.listed += 1
+                if tracked is not None and transcription.id not in tracked:
+                    continue
+                apply_observation(
+                    self.ledger,
+                    self.queue,
+                    observation_of(transcription),
+                    now,
+                    report=report,
+                    reason=reason,
+                    source=source,
+                    prefetched=known,
+                )
 
     def _reconcile_step(
         self, state: PollerState, report: TickReport, now: datetime, tracked: set[str] | None
@@ -189,11 +209,11 @@ class Poller:
             )
         return state.model_copy(update={"reconcile_skip": skip + len(page)})
 
-    def _housekeeping(self, report: TickReport, now: datetime) -> None:
+    def _housekeeping(self, report: TickReport, now: datetime, *, may_confirm: bool) -> None:
         requeue_after = timedelta(minutes=self.settings.requeue_after_minutes)
         pending_after = timedelta(minutes=self.settings.pending_warning_minutes)
         ttl_margin = timedelta(hours=self.settings.ttl_warning_hours)
-        confirmed = False
+        confirmed = not may_confirm
         for record in self.ledger.query(JobKind.TRANSCRIPTION, [*OPEN_STATES, LedgerState.POISONED]):
             if needs_requeue(record, now, requeue_after):
                 try:
@@ -204,7 +224,9 @@ class Poller:
                 logs.transition(saved, record.state.value, now, reason="requeue")
                 report.requeued += 1
                 continue
-            message = warning_for(record, now, pending_after=pending_after, ttl_margin=ttl_margin, repeat=pending_after)
+            message = warning_for(
+                record, now, pending_after=pending_after, ttl_margin=ttl_margin, repeat=pending_after
+            )
             if message is None:
                 continue
             report.warnings += 1
@@ -216,7 +238,9 @@ class Poller:
                 try:
                     self.speech.get_transcription(record.id)
                 except NotFoundError:
-                    updated = went_missing(updated, "not found in the service (deleted, or its time to live ran out)")
+                    updated = went_missing(
+                        updated, "not found in the service (deleted, or its time to live ran out)"
+                    )
                     report.missing += 1
                     logs.transition(updated, record.state.value, now)
             try:
@@ -241,10 +265,18 @@ def apply_observation(
     report: TickReport | None = None,
     reason: RequestReason,
     source: str,
+    prefetched: dict[str, JobRecord] | None = None,
 ) -> bool:
-    """Shared by the poller and the webhook: fold an observation into the ledger, enqueue at most once."""
-    for _ in range(_SAVE_ATTEMPTS):
-        record = ledger.get(seen.kind, seen.id)
+    """Shared by the poller and the webhook: fold an observation into the ledger, enqueue at most once.
+
+    `prefetched` (the ledger rows a caller already read) saves the first read; a stale row only costs a
+    retry, because every save is conditional on the row's ETag.
+    """
+    for attempt in range(_SAVE_ATTEMPTS):
+        if prefetched is not None and attempt == 0:
+            record = prefetched.get(seen.id)
+        else:
+            record = ledger.get(seen.kind, seen.id)
         decision = observe(record, seen, now, source=source)
         if decision.record is None:
             return False
