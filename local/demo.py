@@ -1,0 +1,263 @@
+"""`make demo`: the whole product on one machine, end to end, in about a minute.
+
+Starts Azurite, the Speech emulator and the local Functions host running function_app.py; registers the
+host's webhook receiver with the emulator (when the app has one); submits sample jobs through the app's own
+submission API (or straight to Speech when it has none); waits for the harvest; and prints the destination
+container's tree, one manifest, one .txt and one .vtt. `--keep-running` leaves the stack up for exploring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import requests
+from azure.storage.blob import ContainerClient
+
+from local.azurite import REPO_ROOT, Azurite
+from local.speech_emulator import EmulatorConfig, EmulatorServer
+
+T = TypeVar("T")
+KEY = "demo-speech-key"
+WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - a throwaway local value, printed nowhere
+FUNCTION_KEY = "demo-function-key"
+SAMPLES = [
+    {
+        "displayName": "Call centre, stereo (agent and customer)",
+        "contentUrls": ["https://samples.invalid/calls/call-0042-stereo.wav?phrases=8"],
+        "properties": {"wordLevelTimestampsEnabled": True},
+    },
+    {
+        "displayName": "Team meeting, speakers separated",
+        "contentUrls": ["https://samples.invalid/meetings/weekly-sync.wav?phrases=6"],
+        "properties": {"diarization": {"maxSpeakers": 3}},
+    },
+    {
+        "displayName": "Two recordings, one unreadable",
+        "contentUrls": [
+            "https://samples.invalid/media/interview.wav",
+            "https://samples.invalid/media/corrupt-fail.wav",
+        ],
+    },
+]
+
+
+def say(text: str) -> None:
+    print(text, flush=True)  # noqa: T201 - the demo talks to a person
+
+
+def wait(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise SystemExit(f"demo: timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def local_host(env: dict[str, str], port: int) -> Iterator[str]:
+    """Run `python -m local.host` and yield its base URL once it is ready; stop it with SIGTERM."""
+    log = tempfile.NamedTemporaryFile(prefix="demo-host-", suffix=".log", delete=False)  # noqa: SIM115
+    process = subprocess.Popen(  # noqa: S603 - fixed argv
+        [sys.executable, "-m", "local.host", "--app-dir", str(REPO_ROOT), "--port", str(port)],
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    log_path = Path(log.name)
+
+    def ready() -> str | None:
+        if process.poll() is not None:
+            raise SystemExit(f"demo: the host exited early:\n{log_path.read_text()}")
+        for line in log_path.read_text(errors="replace").splitlines():
+            if line.startswith("Host started: "):
+                return line.split()[2]
+        return None
+
+    try:
+        base_url = wait(ready, timeout=60, what="the Functions host")
+        say(f"  host      {base_url}  (log: {log_path})")
+        yield base_url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def submit_all(base_url: str, emulator: str, api_version: str) -> list[str]:
+    """Submit the samples through POST /api/transcriptions when the app has it, else straight to Speech."""
+    ids = []
+    for sample in SAMPLES:
+        body = {"locale": "en-US", **sample}
+        response = requests.post(
+            f"{base_url}/api/transcriptions", json=body, params={"code": FUNCTION_KEY}, timeout=30
+        )
+        if response.status_code == 404:
+            response = _submit_direct(emulator, api_version, body)
+        response.raise_for_status()
+        job_id = (
+            response.json()["id"] if "id" in response.json() else response.json()["self"].rsplit("/", 1)[-1]
+        )
+        job_id = job_id.split("?")[0]
+        ids.append(job_id)
+        say(f"  submitted {job_id}  {sample['displayName']}")
+    return ids
+
+
+def _submit_direct(emulator: str, api_version: str, body: dict[str, object]) -> requests.Response:
+    from shared.speech import TranscriptionDefinition  # noqa: PLC0415 - only without the submission API
+
+    definition = TranscriptionDefinition.for_version(
+        api_version,
+        locale="en-US",
+        display_name=str(body["displayName"]),
+        content_urls=list(body["contentUrls"]),  # type: ignore[call-overload]
+    )
+    path = (
+        "/speechtotext/v3.2/transcriptions"
+        if api_version == "v3.2"
+        else "/speechtotext/transcriptions:submit"
+    )
+    params = {} if api_version == "v3.2" else {"api-version": api_version}
+    return requests.post(
+        emulator + path,
+        params=params,
+        json=definition.to_body(),
+        headers={"Ocp-Apim-Subscription-Key": KEY},
+        timeout=30,
+    )
+
+
+def register_webhook(base_url: str, emulator: str, api_version: str) -> bool:
+    """Point a Speech web hook at the host's receiver, as `python -m shared.cli webhook register` does."""
+    probe = requests.post(f"{base_url}/api/webhooks/speech", data=b"", timeout=10)
+    if probe.status_code == 404:
+        say("  webhook   (the app has no receiver: the timer alone finds finished jobs)")
+        return False
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        [
+            sys.executable,
+            "-m",
+            "shared.cli",
+            "webhook",
+            "register",
+            "--url",
+            f"{base_url}/api/webhooks/speech",
+        ],
+        cwd=REPO_ROOT,
+        env={**os.environ, **_app_env(emulator, "", api_version)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"demo: webhook registration failed:\n{result.stdout}{result.stderr}")
+    say(f"  webhook   {base_url}/api/webhooks/speech registered (signed with WEBHOOK_SECRET)")
+    return True
+
+
+def _app_env(emulator: str, storage: str, api_version: str) -> dict[str, str]:
+    env = {
+        "SPEECH_ENDPOINT": emulator,
+        "SPEECH_KEY": KEY,
+        "SPEECH_API_VERSION": api_version,
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "LOCAL_HOST_FUNCTION_KEY": FUNCTION_KEY,
+        "CHANNEL_LABELS": "Agent,Customer",
+        "DESTINATION_CONTAINER": "transcripts",
+        "CONVERSATION_ENDPOINT": f"{emulator}/conversations/api/v1/",
+    }
+    if storage:
+        env.update(AzureWebJobsStorage=storage, DESTINATION_CONNECTION=storage)
+    return env
+
+
+def show(container: ContainerClient, ids: list[str]) -> None:
+    say("\nDestination container 'transcripts':")
+    for blob in sorted(container.list_blobs(), key=lambda b: b.name):
+        say(f"  {blob.name}  ({blob.size:,} bytes)")
+    first = ids[0]
+    manifest = json.loads(container.download_blob(f"transcriptions/{first}/manifest.json").readall())
+    say(f"\ntranscriptions/{first}/manifest.json:")
+    say(json.dumps(manifest, indent=2)[:3000])
+    for ext in ("txt", "vtt"):
+        name = next(
+            b.name
+            for b in container.list_blobs(name_starts_with=f"transcriptions/{first}/transcript/")
+            if b.name.endswith(ext)
+        )
+        say(f"\n{name}:")
+        say(container.download_blob(name).readall().decode("utf-8")[:1500])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--api-version", default="2024-11-15", choices=["2024-11-15", "2025-10-15", "v3.2"])
+    parser.add_argument("--port", type=int, default=7071, help="the host's HTTP port (0: any free port)")
+    parser.add_argument("--keep-running", action="store_true", help="leave the stack up until Ctrl+C")
+    args = parser.parse_args(argv)
+
+    with ExitStack() as stack:
+        say("Starting the local stack:")
+        azurite = stack.enter_context(Azurite())
+        say(f"  azurite   {azurite.blob_endpoint}")
+        emulator = stack.enter_context(
+            EmulatorServer(
+                EmulatorConfig(
+                    storage_connection_string=azurite.connection_string, keys=(KEY,), phase_seconds=2.0
+                )
+            )
+        )
+        say(f"  speech    {emulator.endpoint}  (emulator, API {args.api_version})")
+        env = _app_env(emulator.endpoint, azurite.connection_string, args.api_version)
+        env["POLL_SCHEDULE"] = "*/10 * * * * *"
+        base_url = stack.enter_context(local_host(env, args.port))
+        webhooks = register_webhook(base_url, emulator.endpoint, args.api_version)
+
+        say("\nSubmitting sample jobs:")
+        started = time.monotonic()
+        ids = submit_all(base_url, emulator.endpoint, args.api_version)
+        container = ContainerClient.from_connection_string(azurite.connection_string, "transcripts")
+
+        def harvested() -> bool:
+            return all(container.get_blob_client(f"transcriptions/{i}/manifest.json").exists() for i in ids)
+
+        wait(harvested, timeout=120, what="the harvest of every sample job")
+        path = "webhook" if webhooks else "timer"
+        say(
+            f"\nAll {len(ids)} jobs harvested {time.monotonic() - started:.1f}s after submission (via the {path})."
+        )
+        status = requests.get(f"{base_url}/api/status", params={"code": FUNCTION_KEY}, timeout=10).json()
+        say(f"GET /api/status -> {json.dumps(status['counts'])}")
+        show(container, ids)
+        if args.keep_running:
+            say(f"\nStack is up. Function key: {FUNCTION_KEY}. Ctrl+C to stop.")
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                stop.wait()
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
