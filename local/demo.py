@@ -9,6 +9,7 @@ container's tree, one manifest, one .txt and one .vtt. `--keep-running` leaves t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -54,7 +55,7 @@ SAMPLES = [
 
 
 def say(text: str) -> None:
-    print(text, flush=True)  # noqa: T201 - the demo talks to a person
+    print(text, flush=True)
 
 
 def wait(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:
@@ -252,10 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             say(f"\nStack is up. Function key: {FUNCTION_KEY}. Ctrl+C to stop.")
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 stop.wait()
-            except KeyboardInterrupt:
-                pass
     return 0
 
 

@@ -1,0 +1,67 @@
+"""The normalised transcript schema: what the derived `transcript/<stem>.json` holds, versioned.
+
+One shape for every kind of source (stereo calls, diarization, language identification, Whisper display-only
+results, conversations), so consumers never read the service's result format. Times are seconds from the
+start of the audio. Bump SCHEMA_VERSION on any change a reader could notice; additions bump the minor part.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class _Schema(BaseModel):
+    # Forbid unknown fields: a document that does not match this schema exactly is not ours.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Word(_Schema):
+    text: str
+    start: float
+    end: float
+    confidence: float | None = None
+
+
+class Phrase(_Schema):
+    """One recognised phrase, from the best recognition candidate only."""
+
+    start: float
+    end: float
+    channel: int | None = None
+    speaker: str | None = None
+    locale: str | None = None
+    display: str
+    lexical: str = ""
+    confidence: float | None = None
+    # Word timings when the result has them (lexical `words`, else `displayWords`); None when it has none.
+    words: list[Word] | None = None
+
+    @property
+    def text(self) -> str:
+        """What a reader sees: the display form, or the lexical form when a result has no display text."""
+        return self.display or self.lexical
+
+
+class Channel(_Schema):
+    channel: int
+    label: str | None = None
+
+
+class TranscriptHeader(_Schema):
+    schema_version: str = SCHEMA_VERSION
+    kind: Literal["transcription", "conversation"] = "transcription"
+    source: str | None = None  # the input audio's URL, without any SAS
+    timestamp: str | None = None  # when the service wrote the result, as it wrote it
+    duration_seconds: float | None = None
+    locale: str | None = None
+    locales: list[str] = Field(default_factory=list)  # identified locales, first seen first
+    channels: list[Channel] = Field(default_factory=list)
+    speakers: list[str] = Field(default_factory=list)
+
+
+class Transcript(TranscriptHeader):
+    """The whole derived JSON document (rendered as a stream; this model reads it back)."""
+
+    phrases: list[Phrase]

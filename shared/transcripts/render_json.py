@@ -1,0 +1,31 @@
+"""The normalised transcript as one JSON document, streamed: header fields, then one phrase per line."""
+
+from collections.abc import Iterable, Iterator
+
+from pydantic import TypeAdapter
+
+from shared.transcripts.model import Phrase, TranscriptHeader
+from shared.transcripts.renderer import stream
+
+_PHRASE = TypeAdapter(Phrase)
+
+
+class JsonRenderer:
+    """A `Transcript` document (model.py) without ever holding more than one phrase of it."""
+
+    def __init__(self, header: TranscriptHeader) -> None:
+        self._head: bytes | None = header.model_dump_json().encode()[:-1] + b',"phrases":['
+
+    def add(self, phrase: Phrase) -> bytes:
+        if self._head is None:
+            return b",\n" + _PHRASE.dump_json(phrase)
+        head, self._head = self._head, None
+        return head + b"\n" + _PHRASE.dump_json(phrase)
+
+    def close(self) -> bytes:
+        head, self._head = self._head or b"", None
+        return head + b"\n]}\n"
+
+
+def render_json(header: TranscriptHeader, phrases: Iterable[Phrase]) -> Iterator[bytes]:
+    return stream(JsonRenderer(header), phrases)
