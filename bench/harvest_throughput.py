@@ -1,0 +1,65 @@
+"""Jobs harvested per second: a poll tick enqueues M finished jobs, then workers drain the queue the way the
+queue trigger does (one message per invocation, several invocations at once).
+
+    python -m bench.harvest_throughput [--jobs 200] [--workers 6]
+
+Two figures: with the client's rate limit at the Speech service's 100 requests / 10 s (what a real resource
+allows; each harvest costs 2 calls: GET the job, list its files), and with the limit lifted, which shows the
+harvester's own capacity on this machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
+
+from bench.stack import BenchStack, bench_stack
+from shared import runtime
+
+
+def run(stack: BenchStack, jobs: int, workers: int, rate_limit: int | None) -> tuple[float, int, int]:
+    parts = stack.parts(rate_limit=rate_limit)
+    old = datetime.now(UTC) - timedelta(minutes=10)
+    stack.emulator.admin.seed(jobs, status="Succeeded", inputs=2, created=old, last_action=old)
+    runtime.poller(parts).tick()
+    queue = QueueClient.from_connection_string(
+        parts.settings.storage_connection.get_secret_value(),
+        parts.settings.harvest_queue,
+        message_decode_policy=BinaryBase64DecodePolicy(),
+    )
+    bodies: list[bytes] = []
+    while batch := list(queue.receive_messages(max_messages=32)):
+        for message in batch:
+            bodies.append(message.content)
+            queue.delete_message(message)
+    stack.emulator.admin.reset_stats()
+    began = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(lambda body: runtime.handle_message(body, 1, parts), bodies))
+    seconds = time.perf_counter() - began
+    stats = stack.emulator.admin.stats()
+    return seconds, stats.total, stats.statuses.get("429", 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=6, help="concurrent invocations (host.json allows 6)")
+    args = parser.parse_args(argv)
+    with bench_stack(throttle_limit=100) as stack:
+        limited, calls, throttled = run(stack, args.jobs, args.workers, None)
+    with bench_stack(throttle_limit=1_000_000) as stack:
+        lifted, _, _ = run(stack, args.jobs, args.workers, 1_000_000)
+    print(f"harvest throughput, {args.jobs} jobs x 2 inputs, {args.workers} concurrent invocations")
+    print(
+        f"  at the Speech limit (100 requests / 10 s): {args.jobs / limited:.1f} jobs/s ({calls / args.jobs:.1f} Speech calls per job, {throttled} answered 429 and retried)"
+    )
+    print(f"  limit lifted (harvester capacity):         {args.jobs / lifted:.1f} jobs/s")
+
+
+if __name__ == "__main__":
+    main()
