@@ -9,12 +9,16 @@ import hashlib
 import io
 import json
 import threading
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 import srt
 import webvtt
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
+from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from shared import runtime
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest, parse_request, poison_reader
@@ -290,3 +294,29 @@ def test_delete_after_harvest(make_stack, api_version):
     assert stack.manifest(job) is not None
     with pytest.raises(NotFoundError):
         stack.speech.get_transcription(job)
+
+
+@pytest.mark.parametrize("api_version", ["2024-11-15", "2025-10-15"])
+def test_job_with_destination_container_url_is_read_with_our_credential(make_stack, api_version):
+    """With destinationContainerUrl the service returns plain URLs (no SAS): we read them as the destination."""
+    stack = make_stack(api_version)
+    service = BlobServiceClient.from_connection_string(stack.env["AzureWebJobsStorage"])
+    target = service.create_container(f"speech-out-{uuid.uuid4().hex[:8]}")
+    sas = generate_container_sas(
+        ACCOUNT_NAME,
+        target.container_name,
+        account_key=ACCOUNT_KEY,
+        permission=ContainerSasPermissions(read=True, write=True, list=True, create=True),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )
+    job = stack.submit(["byos.wav"], destination_container_url=f"{target.url}?{sas}")
+    finished(stack, job)
+    [result] = [f for f in stack.speech.list_files(job) if f.kind == "Transcription"]
+    assert "sig=" not in result.content_url
+    poll_and_harvest(stack)
+    manifest = stack.manifest(job)
+    assert manifest["status"] == "Succeeded"
+    assert {r["name"] for r in manifest["results"]} == {"contenturl_0.json", "report.json"}
+    assert all(r["validation"]["valid"] for r in manifest["results"])
+    assert "sig=" not in json.dumps(manifest)
+    assert "sig=" not in stack.blobs(job)[f"transcriptions/{job}/transcription.json"].decode()
