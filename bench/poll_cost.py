@@ -1,6 +1,6 @@
 """Speech API calls per poll tick, counted by the emulator: first start, idle, k changed, and a full hour.
 
-    python -m bench.poll_cost [--n 1000] [--k 250]
+python -m bench.poll_cost [--n 1000] [--k 250]
 """
 
 from __future__ import annotations
@@ -53,10 +53,16 @@ def main(argv: list[str] | None = None) -> None:
             hour.append(tick()[0])
 
         print(f"poll cost, N = {args.n} transcriptions (emulator request counts)")
-        print(f"  first start (backfill):  {first:4d} calls  (ceil(N/100) = {math.ceil(args.n / 100)}), {first_s:.1f} s")
+        print(
+            f"  first start (backfill):  {first:4d} calls  (ceil(N/100) = {math.ceil(args.n / 100)}), {first_s:.1f} s"
+        )
         print(f"  idle tick:               {idle:4d} calls, {idle_s * 1000:.0f} ms")
-        print(f"  k = {args.k} changed:        {changed:4d} calls  (budget ceil(k/100)+2 = {math.ceil(args.k / 100) + 2}), {changed_s:.1f} s")
-        print(f"  an hour of idle ticks with a full reconcile: {sum(hour)} calls in 60 ticks = {sum(hour) / 60:.2f} per tick (budget 2), max {max(hour)} in one tick")
+        print(
+            f"  k = {args.k} changed:        {changed:4d} calls  (budget ceil(k/100)+2 = {math.ceil(args.k / 100) + 2}), {changed_s:.1f} s"
+        )
+        print(
+            f"  an hour of idle ticks with a full reconcile: {sum(hour)} calls in 60 ticks = {sum(hour) / 60:.2f} per tick (budget 2), max {max(hour)} in one tick"
+        )
 
 
 if __name__ == "__main__":

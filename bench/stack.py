@@ -44,7 +44,10 @@ class BenchStack:
         parts = build(settings)
         if rate_limit is not None:
             speech = SpeechClient(
-                settings.speech_endpoint, api_version=settings.speech_api_version, key=KEY, rate_limit=rate_limit
+                settings.speech_endpoint,
+                api_version=settings.speech_api_version,
+                key=KEY,
+                rate_limit=rate_limit,
             )
             parts = dataclasses.replace(parts, speech=speech)
         return parts

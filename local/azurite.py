@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import IO
 
 # The well-known development account: Azurite's only account, documented publicly; not a secret.
 ACCOUNT_NAME = "devstoreaccount1"
@@ -105,7 +106,7 @@ class Azurite:
             self.stop()
             raise AzuriteError(f"Azurite did not start within {self.startup_timeout:.0f}s: {''.join(lines)}")
         # Keep draining output so Azurite never blocks on a full pipe.
-        threading.Thread(target=lambda: [None for _ in stdout], daemon=True).start()
+        threading.Thread(target=_drain, args=(stdout,), daemon=True).start()
         return ports
 
     def stop(self) -> None:
@@ -116,8 +117,6 @@ class Azurite:
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait(timeout=10)
-        if self._process is not None and self._process.stdout is not None:
-            self._process.stdout.close()
         self._process = None
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
@@ -150,6 +149,13 @@ class Azurite:
             f"BlobEndpoint={self.blob_endpoint};QueueEndpoint={self.queue_endpoint};"
             f"TableEndpoint={self.table_endpoint};"
         )
+
+
+def _drain(stream: IO[str]) -> None:
+    """Read Azurite's output until it exits, then close the pipe."""
+    with stream:
+        for _ in stream:
+            pass
 
 
 def main(argv: list[str] | None = None) -> int:

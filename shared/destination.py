@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
 
 from shared.settings import Settings
@@ -59,7 +60,8 @@ class Destination:
             credential = None if "sig=" in url else _default_credential()
             container = ContainerClient.from_container_url(url, credential=credential)
         else:
-            assert settings.destination_connection is not None and settings.destination_container is not None
+            assert settings.destination_connection is not None
+            assert settings.destination_container is not None
             container = ContainerClient.from_connection_string(
                 settings.destination_connection.get_secret_value(), settings.destination_container
             )
@@ -159,8 +161,6 @@ class Staged:
         return Written(self.path, self.size, self.sha256, True, full_metadata)
 
 
-def _default_credential() -> object:
+def _default_credential() -> DefaultAzureCredential:
     """Managed identity (or a developer login) when no key or SAS is configured."""
-    from azure.identity import DefaultAzureCredential
-
     return DefaultAzureCredential()

@@ -50,7 +50,9 @@ def safe_segment(name: str) -> str:
 
 def safe_relative_path(name: str) -> str:
     """A relative path from outside (a result file named after a nested blob) with every segment made safe."""
-    segments = [safe_segment(part) for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")]
+    segments = [
+        safe_segment(part) for part in name.replace("\\", "/").split("/") if part not in ("", ".", "..")
+    ]
     return "/".join(segments) or "_"
 
 

@@ -25,7 +25,9 @@ def event(name: str, level: int = logging.INFO, **fields: Any) -> None:
     """Log `name` followed by key=value pairs; None values are left out. Callers pass no secrets."""
     shown = {k: v for k, v in fields.items() if v is not None}
     line = " ".join([name, *(f"{k}={_format(v)}" for k, v in shown.items())])
-    logger.log(level, line, extra={"custom_dimensions": {"event": name, **{k: str(v) for k, v in shown.items()}}})
+    logger.log(
+        level, line, extra={"custom_dimensions": {"event": name, **{k: str(v) for k, v in shown.items()}}}
+    )
 
 
 def transition(record: JobRecord, previous: str | None, now: datetime, **fields: Any) -> None:

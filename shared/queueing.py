@@ -7,6 +7,7 @@ Messages are base64 text, as the Functions host expects. A message we cannot use
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -56,7 +57,9 @@ def parse_request(body: bytes) -> HarvestRequest:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as error:
-        raise BadMessageError(f"message body is not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+        raise BadMessageError(
+            f"message body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        ) from None
     if not isinstance(data, dict):
         raise BadMessageError(f"message body must be a JSON object, got {type(data).__name__}")
     try:
@@ -100,10 +103,8 @@ class HarvestQueue:
     def _ensure(self, client: QueueClient) -> None:
         if client.queue_name in self._ensured:
             return
-        try:
+        with contextlib.suppress(ResourceExistsError):
             client.create_queue()
-        except ResourceExistsError:
-            pass
         self._ensured.add(client.queue_name)
 
     def send(self, request: HarvestRequest, *, delay_seconds: int | None = None) -> None:
@@ -116,9 +117,28 @@ class HarvestQueue:
             text, encoding = body.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = base64.b64encode(body).decode("ascii"), "base64"
-        envelope = PoisonEnvelope(reason=reason, body=text, body_encoding=encoding, dequeue_count=dequeue_count)
+        envelope = PoisonEnvelope(
+            reason=reason, body=text, body_encoding=encoding, dequeue_count=dequeue_count
+        )
         self._ensure(self._poison)
         self._poison.send_message(envelope.model_dump_json())
+
+
+def poisoned_request(content: str) -> HarvestRequest:
+    """The harvest request a poison-queue message holds, whichever way it got there: wrapped by us in a
+    PoisonEnvelope, or moved unchanged by the Functions host (base64 text, or raw text the host could not
+    decode). BadMessageError says why a message holds no usable request."""
+    try:
+        data = base64.b64decode("".join(content.split()), validate=True)
+    except ValueError:
+        data = content.encode("utf-8")
+    try:
+        envelope = PoisonEnvelope.model_validate_json(data)
+    except ValidationError:
+        return parse_request(data)
+    if envelope.body_encoding == "base64":
+        return parse_request(base64.b64decode(envelope.body))
+    return parse_request(envelope.body.encode("utf-8"))
 
 
 def poison_reader(connection_string: str, queue_name: str) -> QueueClient:

@@ -19,7 +19,9 @@ def destination(storage_connection_string):
 def test_streamed_write_is_byte_exact_and_hashed(destination):
     payload = bytes(range(256)) * 37  # several blocks of 1 KiB, last one short
     chunks = [payload[i : i + 333] for i in range(0, len(payload), 333)]
-    written = destination.write("a/b.json", iter(chunks), content_type="application/json", metadata={"k": "v"})
+    written = destination.write(
+        "a/b.json", iter(chunks), content_type="application/json", metadata={"k": "v"}
+    )
     assert written.created
     assert written.size == len(payload)
     assert written.sha256 == hashlib.sha256(payload).hexdigest()

@@ -15,7 +15,9 @@ def ledger(storage_connection_string):
 
 
 def new_record(status="Running"):
-    seen = Observation(id=str(uuid.uuid4()), service_status=status, created=NOW, last_action=NOW, locale="en-US")
+    seen = Observation(
+        id=str(uuid.uuid4()), service_status=status, created=NOW, last_action=NOW, locale="en-US"
+    )
     return observe(None, seen, NOW, source="poll").record
 
 

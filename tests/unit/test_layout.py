@@ -8,8 +8,14 @@ JOB = "5cff1d03-118f-4c4c-b3ba-e1f1cd88c14d"
 
 def test_documented_layout():
     assert layout.entity_blob("p/", JOB) == f"p/transcriptions/{JOB}/transcription.json"
-    assert layout.raw_blob("", JobKind.TRANSCRIPTION, JOB, "report.json") == f"transcriptions/{JOB}/raw/report.json"
-    assert layout.transcript_blob("", JobKind.CONVERSATION, "c1", "c1", "vtt") == "conversations/c1/transcript/c1.vtt"
+    assert (
+        layout.raw_blob("", JobKind.TRANSCRIPTION, JOB, "report.json")
+        == f"transcriptions/{JOB}/raw/report.json"
+    )
+    assert (
+        layout.transcript_blob("", JobKind.CONVERSATION, "c1", "c1", "vtt")
+        == "conversations/c1/transcript/c1.vtt"
+    )
     assert layout.manifest_blob("", JobKind.TRANSCRIPTION, JOB) == f"transcriptions/{JOB}/manifest.json"
 
 

@@ -79,7 +79,8 @@ def test_secrets_do_not_show_in_repr():
 
 
 @pytest.mark.parametrize(
-    ("schedule", "ticks"), [("0 * * * * *", 60), ("*/30 * * * * *", 120), ("0 */5 * * * *", 12), ("*/5 * * * *", 12)]
+    ("schedule", "ticks"),
+    [("0 * * * * *", 60), ("*/30 * * * * *", 120), ("0 */5 * * * *", 12), ("*/5 * * * *", 12)],
 )
 def test_ticks_per_hour(schedule, ticks):
     assert schedule_ticks_per_hour(schedule) == ticks

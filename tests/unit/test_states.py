@@ -93,7 +93,10 @@ def test_warning_for_overdue_pending_job_and_not_repeated_too_often():
 
 def test_warning_when_time_to_live_nears_its_end():
     queued = observe(
-        None, Observation(id=JOB, service_status="Succeeded", last_action=NOW, ttl_hours=48), NOW, source="poll"
+        None,
+        Observation(id=JOB, service_status="Succeeded", last_action=NOW, ttl_hours=48),
+        NOW,
+        source="poll",
     ).record
     kw = {"pending_after": timedelta(hours=2), "ttl_margin": timedelta(hours=6), "repeat": timedelta(hours=1)}
     assert warning_for(queued, NOW + timedelta(hours=41), **kw) is None
