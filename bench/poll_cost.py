@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
             return admin.stats().total, time.perf_counter() - began
 
         first, first_s = tick()
-        clock["now"] += timedelta(minutes=1)
+        clock["now"] = datetime.now(UTC)
         idle, idle_s = tick()
         for job_id in running:
             admin.complete(job_id, "Succeeded")
@@ -49,7 +49,8 @@ def main(argv: list[str] | None = None) -> None:
 
         hour = []
         for minute in range(1, 61):
-            clock["now"] = start + timedelta(minutes=60 + minute)  # the hour in which the reconcile falls due
+            # Simulated minutes from here on: the hour in which the reconcile falls due.
+            clock["now"] = start + timedelta(minutes=60 + minute)
             hour.append(tick()[0])
 
         print(f"poll cost, N = {args.n} transcriptions (emulator request counts)")
