@@ -26,6 +26,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--throttle-window", type=float, default=_DEFAULTS.throttle_window_seconds)
     parser.add_argument("--page-size", type=int, default=_DEFAULTS.default_page_size)
     parser.add_argument("--results-container", default=_DEFAULTS.results_container)
+    parser.add_argument("--tick-seconds", type=float, default=_DEFAULTS.tick_seconds)
+    parser.add_argument("--webhook-retries", type=int, default=_DEFAULTS.webhook_retries)
+    parser.add_argument(
+        "--webhook-retry-interval", type=float, default=_DEFAULTS.webhook_retry_interval_seconds
+    )
+    parser.add_argument("--webhook-timeout", type=float, default=_DEFAULTS.webhook_timeout_seconds)
     parser.add_argument("--log-level", default="info")
     return parser.parse_args(argv)
 
@@ -44,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         throttle_window_seconds=args.throttle_window,
         default_page_size=args.page_size,
         results_container=args.results_container,
+        tick_seconds=args.tick_seconds,
+        webhook_retries=args.webhook_retries,
+        webhook_retry_interval_seconds=args.webhook_retry_interval,
+        webhook_timeout_seconds=args.webhook_timeout,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

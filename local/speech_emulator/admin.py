@@ -1,5 +1,6 @@
 """The emulator's admin API under /_emulator (no auth, not throttled, not counted): stats, reset, seeding,
-forcing completion and fault rules. Tests use it through AdminClient."""
+forcing completion, fault rules, the web hook delivery log and creating conversations. Tests use it through
+AdminClient."""
 
 from __future__ import annotations
 
@@ -17,11 +18,15 @@ from starlette.routing import Route
 from local.speech_emulator.admin_wire import (
     CompleteRequest,
     CompleteResponse,
+    ConversationCreated,
+    ConversationRequest,
+    DeliveriesOut,
     FaultCreated,
     FaultRequest,
     SeedRequest,
     SeedResponse,
 )
+from local.speech_emulator.conversations_store import DEFAULT_UTTERANCES, Conversation, ProcessingStatus
 from local.speech_emulator.errors import ApiError, from_validation, invalid_request, not_found
 from local.speech_emulator.faults import ANY_ROUTE
 from local.speech_emulator.inputs import from_content_urls
@@ -146,6 +151,26 @@ async def clear_faults(request: Request) -> Response:
     return Response(status_code=204)
 
 
+async def deliveries(request: Request) -> Response:
+    return json_response(DeliveriesOut(values=_state(request).notifier.deliveries()))
+
+
+async def create_conversation(request: Request) -> Response:
+    """A conversation whose audio counts as uploaded (creating one with a known id replaces it)."""
+    body = await _body(request, ConversationRequest)
+    state = _state(request)
+    state.conversations.put(
+        Conversation(
+            id=body.id,
+            created=state.clock(),
+            phase=timedelta(seconds=state.config.phase_seconds),
+            utterances=DEFAULT_UTTERANCES if body.utterances is None else body.utterances,
+            pinned=ProcessingStatus(body.status) if body.status is not None else None,
+        )
+    )
+    return json_response(ConversationCreated(id=body.id), 201)
+
+
 ROUTES = [
     Route("/stats", _admin(stats), methods=["GET"]),
     Route("/stats/reset", _admin(reset_stats), methods=["POST"]),
@@ -154,4 +179,6 @@ ROUTES = [
     Route("/transcriptions/{id}/complete", _admin(complete), methods=["POST"]),
     Route("/faults", _admin(add_fault), methods=["POST"]),
     Route("/faults", _admin(clear_faults), methods=["DELETE"]),
+    Route("/webhooks/deliveries", _admin(deliveries), methods=["GET"]),
+    Route("/conversations", _admin(create_conversation), methods=["POST"]),
 ]

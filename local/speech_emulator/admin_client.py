@@ -9,6 +9,10 @@ import requests
 
 from local.speech_emulator.admin_wire import (
     CompleteRequest,
+    ConversationRequest,
+    ConversationStatus,
+    DeliveriesOut,
+    DeliveryOut,
     FaultCreated,
     FaultKind,
     FaultRequest,
@@ -37,7 +41,7 @@ class AdminClient:
         self._call("POST", "/stats/reset")
 
     def reset(self) -> None:
-        """Forget all jobs, faults, stats and throttle history."""
+        """Forget all jobs, web hooks, deliveries, conversations, faults, stats and throttle history."""
         self._call("POST", "/reset")
 
     def seed(
@@ -90,6 +94,17 @@ class AdminClient:
 
     def clear_faults(self) -> None:
         self._call("DELETE", "/faults")
+
+    def deliveries(self) -> list[DeliveryOut]:
+        """Every web hook callback attempt so far (challenges included), oldest first."""
+        return DeliveriesOut.model_validate_json(self._call("GET", "/webhooks/deliveries").content).values
+
+    def create_conversation(
+        self, conversation_id: str, status: ConversationStatus | None = None, utterances: int | None = None
+    ) -> None:
+        """Make a conversation known to `offlinetask`, as if its audio had been uploaded."""
+        request = ConversationRequest(id=conversation_id, status=status, utterances=utterances)
+        self._call("POST", "/conversations", request.model_dump(mode="json", exclude_none=True))
 
     def close(self) -> None:
         self._session.close()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 FaultKind = Literal["429", "500", "503", "slow", "drop", "truncate", "stuck", "expired-sas"]
 SeedStatus = Literal["NotStarted", "Running", "Succeeded", "Failed"]
+ConversationStatus = Literal["Uploading", "Processing", "Completed", "Failed", "Deleted"]
 
 
 class AdminModel(BaseModel):
@@ -59,4 +60,33 @@ class FaultRequest(AdminModel):
 
 
 class FaultCreated(AdminModel):
+    id: str
+
+
+class DeliveryOut(AdminModel):
+    """One POST to a web hook receiver (challenges included). `url` has no query, so no validation token or
+    function key shows; `statusCode` is absent when no response came back, and `error` names why."""
+
+    hook_id: str = Field(alias="hookId")
+    event: str
+    url: str
+    attempt: int
+    status_code: int | None = Field(default=None, alias="statusCode")
+    error: str | None = None
+    time: datetime
+
+
+class DeliveriesOut(AdminModel):
+    values: list[DeliveryOut]
+
+
+class ConversationRequest(AdminModel):
+    """A conversation as if its audio had been uploaded; `status` pins it, else it moves on the phase clock."""
+
+    id: str = Field(min_length=1)
+    status: ConversationStatus | None = None
+    utterances: int | None = Field(default=None, ge=0, le=10_000)
+
+
+class ConversationCreated(AdminModel):
     id: str

@@ -1,4 +1,5 @@
-"""Assembling the ASGI application: admin API, both Speech path families, service-shaped 404/405."""
+"""Assembling the ASGI application: admin API, both Speech path families, the conversation transcription
+endpoint, service-shaped 404/405, and the background work that runs while the server does."""
 
 from __future__ import annotations
 
@@ -16,9 +17,11 @@ from local.speech_emulator.config import EmulatorConfig
 from local.speech_emulator.connection import ConnectionFaults
 from local.speech_emulator.errors import ApiError
 from local.speech_emulator.isotime import utc_now
-from local.speech_emulator.routes import speech_routes
+from local.speech_emulator.offlinetask import PREFIX as CONVERSATIONS_PREFIX
+from local.speech_emulator.routes import conversation_routes, speech_routes
 from local.speech_emulator.state import EmulatorState
 from local.speech_emulator.storage import ResultStorage
+from local.speech_emulator.ticker import background
 from local.speech_emulator.versions import Family
 
 
@@ -41,8 +44,10 @@ def build_app(config: EmulatorConfig, *, clock: Callable[[], datetime] = utc_now
             # The v3.2 mount must come first: /speechtotext would otherwise claim its paths.
             Mount(Family.PATH.value, routes=speech_routes(Family.PATH)),
             Mount(Family.QUERY.value, routes=speech_routes(Family.QUERY)),
+            Mount(CONVERSATIONS_PREFIX, routes=conversation_routes()),
         ],
         exception_handlers={404: _http_error, 405: _http_error},
+        lifespan=background,
     )
     app.state.emulator = EmulatorState.create(config, storage, clock)
     return ConnectionFaults(app)

@@ -13,6 +13,11 @@ class EmulatorConfig:
     for Microsoft-managed storage). phase_seconds is how long a job stays NotStarted and then Running: small
     values make lifecycle tests fast, larger ones let a poller observe each state. The throttle defaults mirror
     the documented S0 limit of 100 requests per 10 s.
+
+    tick_seconds is how often the background ticker looks for jobs whose status changed, to fire their web hook
+    events (a transition is announced at most one tick late). Web hook callbacks are retried
+    webhook_retries times, webhook_retry_interval_seconds apart (the service's documented 5 retries 1 s apart),
+    each waiting at most webhook_timeout_seconds for the receiver.
     """
 
     storage_connection_string: str
@@ -23,6 +28,10 @@ class EmulatorConfig:
     throttle_window_seconds: float = 10.0
     default_page_size: int = 100
     results_container: str = "speech-emulator-results"
+    tick_seconds: float = 0.5
+    webhook_retries: int = 5
+    webhook_retry_interval_seconds: float = 1.0
+    webhook_timeout_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -33,3 +42,9 @@ class EmulatorConfig:
             raise ValueError("throttle_limit must be >= 1 and throttle_window_seconds > 0")
         if self.default_page_size < 1:
             raise ValueError("default_page_size must be >= 1")
+        if self.tick_seconds <= 0:
+            raise ValueError("tick_seconds must be > 0")
+        if self.webhook_retries < 0 or self.webhook_retry_interval_seconds < 0:
+            raise ValueError("webhook_retries and webhook_retry_interval_seconds must not be negative")
+        if self.webhook_timeout_seconds <= 0:
+            raise ValueError("webhook_timeout_seconds must be > 0")

@@ -1,8 +1,8 @@
 """A job's status as a pure function of its schedule and the clock.
 
-Nothing runs in the background: status and lastActionDateTime are computed from timestamps whenever a job is
-looked at, so 10,000 jobs cost nothing while they wait and tests only need to move the clock (or wait a few
-small phases).
+Status and lastActionDateTime are computed from timestamps whenever a job is looked at, so 10,000 jobs cost
+nothing while they wait and tests only need to move the clock (or wait a few small phases). The web hook ticker
+uses `milestones` to learn which transitions happened since it last looked.
 """
 
 from __future__ import annotations
@@ -56,3 +56,25 @@ def state_at(schedule: Schedule, now: datetime) -> JobState:
     if schedule.stuck or elapsed < 2 * schedule.phase:
         return JobState(Status.RUNNING, schedule.created + schedule.phase)
     return JobState(schedule.outcome, schedule.created + 2 * schedule.phase)
+
+
+def milestones(schedule: Schedule, now: datetime) -> list[JobState]:
+    """Every status the job has entered up to `now`, oldest first; the last one is `state_at(schedule, now)`.
+
+    Web hook events announce these, so a job that went through Running between two looks still gets its
+    TranscriptionProcessing event, and one forced to finish while NotStarted never gets one.
+    """
+    if schedule.pinned is not None:
+        return [schedule.pinned]
+    natural = [
+        JobState(Status.NOT_STARTED, schedule.created),
+        JobState(Status.RUNNING, schedule.created + schedule.phase),
+    ]
+    if not schedule.stuck:
+        natural.append(JobState(schedule.outcome, schedule.created + 2 * schedule.phase))
+    if schedule.forced is None:
+        return [state for state in natural if state.last_action <= now]
+    forced_at = schedule.forced.last_action
+    return [state for state in natural if state.last_action <= forced_at and not state.status.terminal] + [
+        schedule.forced
+    ]

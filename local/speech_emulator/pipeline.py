@@ -1,8 +1,8 @@
 """What every Speech API request goes through before and after its handler.
 
-Order: authenticate (401), throttle per key (429), resolve the API version (400), draw faults, run the handler;
-errors become service-shaped bodies and every call is counted for the admin stats. Route handlers therefore
-only deal with their operation.
+Order: authenticate (401), throttle per key (429), check the request's addressing (the API version, or the
+conversation id of `offlinetask`; 400), draw faults, run the handler; errors become service-shaped bodies and
+every call is counted for the admin stats. Route handlers therefore only deal with their operation.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, partial
+from typing import TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,8 +53,11 @@ class Call:
         return str(self.request.path_params[name]).lower()
 
 
+Checked = TypeVar("Checked")
 Handler = Callable[[Call], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
+# A handler outside the versioned Speech API: the request, what its check returned, the state, the faults drawn.
+Respond = Callable[[Request, Checked, EmulatorState, FaultEffects], Awaitable[Response]]
 
 
 def _caller(request: Request, keys: tuple[str, ...]) -> str:
@@ -89,13 +93,13 @@ def _version(request: Request, family: Family) -> ApiVersion:
 
 
 async def _admit(
-    request: Request, state: EmulatorState, route: str, family: Family
-) -> tuple[ApiVersion, FaultEffects]:
+    request: Request, state: EmulatorState, route: str, check: Callable[[Request], Checked]
+) -> tuple[Checked, FaultEffects]:
     """Everything before the handler; raises the error response a request gets instead."""
     wait = state.throttle.admit(_caller(request, state.config.keys))
     if wait is not None:
         raise too_many_requests(wait)
-    version = _version(request, family)
+    checked = check(request)
     effects = state.faults.draw(route)
     if effects.delay_seconds:
         await asyncio.sleep(effects.delay_seconds)
@@ -104,16 +108,16 @@ async def _admit(
         raise CloseConnection
     if effects.error is not None:
         raise effects.error
-    return version, effects
+    return checked, effects
 
 
-def speech_endpoint(route: str, family: Family, handler: Handler) -> Endpoint:
+def guarded_endpoint(route: str, check: Callable[[Request], Checked], respond: Respond[Checked]) -> Endpoint:
     async def endpoint(request: Request) -> Response:
         state: EmulatorState = request.app.state.emulator
         effects = NO_FAULTS
         try:
-            version, effects = await _admit(request, state, route, family)
-            response = await handler(Call(request, version, state, effects, state.clock()))
+            checked, effects = await _admit(request, state, route, check)
+            response = await respond(request, checked, state, effects)
         except ApiError as error:
             response = error.response()
         except Exception:
@@ -123,3 +127,12 @@ def speech_endpoint(route: str, family: Family, handler: Handler) -> Endpoint:
         return TruncatedResponse(response) if effects.truncate else response
 
     return endpoint
+
+
+def speech_endpoint(route: str, family: Family, handler: Handler) -> Endpoint:
+    async def respond(
+        request: Request, version: ApiVersion, state: EmulatorState, effects: FaultEffects
+    ) -> Response:
+        return await handler(Call(request, version, state, effects, state.clock()))
+
+    return guarded_endpoint(route, partial(_version, family=family), respond)

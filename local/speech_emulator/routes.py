@@ -1,5 +1,8 @@
-"""The Speech API route table: one entry per operation, with the version-independent key that stats and
-fault rules use, and the path families (v3.2 path, 2024+ query) it exists in."""
+"""The route tables: one entry per operation, with the version-independent key that stats and fault rules use.
+
+Speech API routes name the path families (v3.2 path, 2024+ query) they exist in; the conversation transcription
+routes are unversioned and live under their own prefix.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,8 @@ from dataclasses import dataclass
 
 from starlette.routing import Route
 
-from local.speech_emulator import files, transcriptions
-from local.speech_emulator.pipeline import Handler, speech_endpoint
+from local.speech_emulator import files, offlinetask, transcriptions, webhooks
+from local.speech_emulator.pipeline import Handler, Respond, guarded_endpoint, speech_endpoint
 from local.speech_emulator.versions import Family
 
 BOTH = (Family.PATH, Family.QUERY)
@@ -36,8 +39,34 @@ SPEECH_ROUTES: tuple[SpeechRoute, ...] = (
     SpeechRoute("DELETE", "/transcriptions/{id}", transcriptions.delete),
     SpeechRoute("GET", "/transcriptions/{id}/files", files.list_files),
     SpeechRoute("GET", "/transcriptions/{id}/files/{fileId}", files.get_file),
+    SpeechRoute("GET", "/webhooks", webhooks.list_webhooks),
+    SpeechRoute("POST", "/webhooks", webhooks.create),
+    SpeechRoute("POST", "/webhooks/{id}:ping", webhooks.ping),
+    SpeechRoute("POST", "/webhooks/{id}:test", webhooks.test),
+    SpeechRoute("GET", "/webhooks/{id}", webhooks.get_webhook),
+    SpeechRoute("PATCH", "/webhooks/{id}", webhooks.update),
+    SpeechRoute("DELETE", "/webhooks/{id}", webhooks.delete),
 )
-ROUTE_KEYS = frozenset(route.key for route in SPEECH_ROUTES)
+
+
+@dataclass(frozen=True)
+class ConversationRoute:
+    method: str
+    path: str
+    handler: Respond[str]  # gets the checked conversation id
+
+    @property
+    def key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+CONVERSATION_ROUTES: tuple[ConversationRoute, ...] = (
+    ConversationRoute("GET", "/offlinetask", offlinetask.get_offline_task),
+    ConversationRoute("DELETE", "/offlinetask", offlinetask.delete_offline_task),
+)
+ROUTE_KEYS = frozenset(route.key for route in SPEECH_ROUTES) | frozenset(
+    route.key for route in CONVERSATION_ROUTES
+)
 
 
 def speech_routes(family: Family) -> list[Route]:
@@ -45,4 +74,15 @@ def speech_routes(family: Family) -> list[Route]:
         Route(route.path, speech_endpoint(route.key, family, route.handler), methods=[route.method])
         for route in SPEECH_ROUTES
         if family in route.families
+    ]
+
+
+def conversation_routes() -> list[Route]:
+    return [
+        Route(
+            route.path,
+            guarded_endpoint(route.key, offlinetask.conversation_id, route.handler),
+            methods=[route.method],
+        )
+        for route in CONVERSATION_ROUTES
     ]

@@ -1,8 +1,9 @@
 """Running the emulator: uvicorn serving the app from a background thread, on a port the OS picks.
 
 The listening socket is bound before uvicorn starts, so the endpoint is known at once and connections made
-during start-up simply queue. uvicorn is pinned to its h11 protocol (connection faults rely on it), runs
-without lifespan, signal handling or global logging configuration, and stops within a few event-loop ticks.
+during start-up simply queue. uvicorn is pinned to its h11 protocol (connection faults rely on it), runs the
+app's lifespan (the web hook ticker and delivery worker live exactly as long as the server) but no signal
+handling or global logging configuration, and stops within a few event-loop ticks.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class EmulatorServer:
                 app,
                 http="h11",
                 ws="none",
-                lifespan="off",
+                lifespan="on",
                 log_config=None,
                 log_level=self._log_level,
                 access_log=False,

@@ -1,13 +1,15 @@
 """The one internal job model (version-neutral) and the in-memory store of jobs.
 
 Every API version is rendered from this model, so a job created through v3.2 can be read through 2025-10-15
-and vice versa, as on the real service. The store is only touched from the server's event loop.
+and vice versa, as on the real service. The store is only touched from the server's event loop; it tells a
+listener (the web hook notifier) about jobs added and removed, so events need nothing from the handlers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from local.speech_emulator.inputs import InputAudio
 from local.speech_emulator.lifecycle import JobState, Schedule, Status, state_at
@@ -96,18 +98,31 @@ def natural_outcome(inputs: tuple[InputAudio, ...]) -> Status:
     return Status.SUCCEEDED if any(not audio.knobs.fails for audio in inputs) else Status.FAILED
 
 
+class JobListener(Protocol):
+    def job_added(self, job: Job) -> None: ...
+
+    def job_removed(self, job: Job) -> None: ...
+
+
 class JobStore:
-    def __init__(self) -> None:
+    def __init__(self, listener: JobListener | None = None) -> None:
         self._jobs: dict[str, Job] = {}
+        self._listener = listener
 
     def add(self, job: Job) -> None:
         self._jobs[job.id] = job
+        if self._listener is not None:
+            self._listener.job_added(job)
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id.lower())
 
     def remove(self, job_id: str) -> Job | None:
-        return self._jobs.pop(job_id.lower(), None)
+        """Remove a job (the listener hears of it); clear() below forgets silently, for admin resets."""
+        job = self._jobs.pop(job_id.lower(), None)
+        if job is not None and self._listener is not None:
+            self._listener.job_removed(job)
+        return job
 
     def oldest_first(self) -> list[Job]:
         """All jobs in the service's listing order: oldest first, ties broken by id."""

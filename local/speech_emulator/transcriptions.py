@@ -54,7 +54,7 @@ _UPDATE: dict[ApiVersion, type[TranscriptionUpdate]] = {
 }
 
 
-async def read_body(call: Call, model: type[M]) -> M:
+async def read_body(call: Call, model: type[M], entity: str = "transcription") -> M:
     if "json" not in call.request.headers.get("content-type", ""):
         raise ApiError(
             415, "UnsupportedMediaType", "The request body must be JSON.", inner_code="InvalidPayload"
@@ -65,7 +65,7 @@ async def read_body(call: Call, model: type[M]) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as error:
-        raise from_validation(error, "transcription") from None
+        raise from_validation(error, entity) from None
 
 
 def find_job(call: Call) -> Job:
