@@ -15,18 +15,17 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import ExitStack
 from typing import TypeVar
 
 import requests
 from azure.storage.blob import ContainerClient
 
 from local.azurite import REPO_ROOT, Azurite
+from local.host_process import local_host
 from local.speech_emulator import EmulatorConfig, EmulatorServer
 
 T = TypeVar("T")
@@ -67,39 +66,6 @@ def wait(condition: Callable[[], T | None], *, timeout: float, what: str) -> T:
         if time.monotonic() > deadline:
             raise SystemExit(f"demo: timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(0.2)
-
-
-@contextmanager
-def local_host(env: dict[str, str], port: int) -> Iterator[str]:
-    """Run `python -m local.host` and yield its base URL once it is ready; stop it with SIGTERM."""
-    log = tempfile.NamedTemporaryFile(prefix="demo-host-", suffix=".log", delete=False)  # noqa: SIM115
-    process = subprocess.Popen(  # noqa: S603 - fixed argv
-        [sys.executable, "-m", "local.host", "--app-dir", str(REPO_ROOT), "--port", str(port)],
-        cwd=REPO_ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    log_path = Path(log.name)
-
-    def ready() -> str | None:
-        if process.poll() is not None:
-            raise SystemExit(f"demo: the host exited early:\n{log_path.read_text()}")
-        for line in log_path.read_text(errors="replace").splitlines():
-            if line.startswith("Host started: "):
-                return line.split()[2]
-        return None
-
-    try:
-        base_url = wait(ready, timeout=60, what="the Functions host")
-        say(f"  host      {base_url}  (log: {log_path})")
-        yield base_url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def submit_all(base_url: str, emulator: str, api_version: str) -> list[str]:
@@ -230,7 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  speech    {emulator.endpoint}  (emulator, API {args.api_version})")
         env = _app_env(emulator.endpoint, azurite.connection_string, args.api_version)
         env["POLL_SCHEDULE"] = "*/10 * * * * *"
-        base_url = stack.enter_context(local_host(env, args.port))
+        host = stack.enter_context(local_host(env, port=args.port))
+        base_url = host.base_url
+        say(f"  host      {base_url}  (log: {host.log_path})")
         webhooks = register_webhook(base_url, emulator.endpoint, args.api_version)
 
         say("\nSubmitting sample jobs:")
