@@ -164,50 +164,28 @@ class Harvester:
         return self._save(decision.record, record)
 
     def _save(self, new: JobRecord, old: JobRecord | None) -> JobRecord:
-        """Save, and on a concurrent change re-read and re-apply only our state change (last writer of the
-        harvest fields wins; the ledger never goes backwards from Harvested)."""
-        for _ in range(3):
-            try:
-                saved = self.ledger.save(new)
-            except ConcurrencyError:
-                current = self.ledger.get(new.kind, new.id)
-                if current is not None and current.state is LedgerState.HARVESTED:
-                    return current
-                changes = {
-                    k: v
-                    for k, v in new.model_dump(exclude={"etag"}).items()
-                    if old is None or getattr(old, k) != v
-                }
-                new = (current or new).model_copy(
-                    update={**changes, "etag": current.etag if current else None}
-                )
-                continue
-            if old is None or saved.state is not old.state:
-                logs.transition(saved, old.state.value if old else None, self.clock())
-            return saved
-        raise ConcurrencyError(f"transcription {new.id}: ledger row kept changing")
+        return save_change(self.ledger, new, old, self.clock())
 
     def _finish(self, record: JobRecord | None, job_id: str, manifest_path: str, status: str) -> None:
-        now = self.clock()
-        base = record or JobRecord(
+        record_harvested(
+            self.ledger,
+            record,
             kind=JobKind.TRANSCRIPTION,
-            id=job_id,
-            state=LedgerState.QUEUED,
-            service_status=status,
-            first_seen=now,
+            job_id=job_id,
+            manifest_path=manifest_path,
+            status=status,
+            now=self.clock(),
         )
-        self._save(harvest_finished(base, now, manifest_path, status), record)
 
     def _mark_missing(self, record: JobRecord | None, job_id: str) -> None:
-        now = self.clock()
-        base = record or JobRecord(
+        record_missing(
+            self.ledger,
+            record,
             kind=JobKind.TRANSCRIPTION,
-            id=job_id,
-            state=LedgerState.QUEUED,
-            service_status="Unknown",
-            first_seen=now,
+            job_id=job_id,
+            reason="not found in the service when harvesting",
+            now=self.clock(),
         )
-        self._save(went_missing(base, "not found in the service when harvesting"), record)
 
     # --- files --------------------------------------------------------------------------------------------
 
@@ -404,6 +382,62 @@ class Harvester:
             report=report,
             harvested_at=self.clock(),
         )
+
+
+# --- ledger writes shared by every harvester (transcriptions here, conversations in shared.conversations) ---
+
+
+def save_change(ledger: Ledger, new: JobRecord, old: JobRecord | None, now: datetime) -> JobRecord:
+    """Save, and on a concurrent change re-read and re-apply only our state change (last writer of the
+    harvest fields wins; the ledger never goes backwards from Harvested)."""
+    for _ in range(3):
+        try:
+            saved = ledger.save(new)
+        except ConcurrencyError:
+            current = ledger.get(new.kind, new.id)
+            if current is not None and current.state is LedgerState.HARVESTED:
+                return current
+            changes = {
+                k: v
+                for k, v in new.model_dump(exclude={"etag"}).items()
+                if old is None or getattr(old, k) != v
+            }
+            new = (current or new).model_copy(update={**changes, "etag": current.etag if current else None})
+            continue
+        if old is None or saved.state is not old.state:
+            logs.transition(saved, old.state.value if old else None, now)
+        return saved
+    raise ConcurrencyError(f"{new.kind.value} {new.id}: ledger row kept changing")
+
+
+def _known_or_new(
+    record: JobRecord | None, kind: JobKind, job_id: str, status: str, now: datetime
+) -> JobRecord:
+    """The ledger row, or a new Queued one for a harvest request whose row is missing (e.g. a replay)."""
+    return record or JobRecord(
+        kind=kind, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=now
+    )
+
+
+def record_harvested(
+    ledger: Ledger,
+    record: JobRecord | None,
+    *,
+    kind: JobKind,
+    job_id: str,
+    manifest_path: str,
+    status: str,
+    now: datetime,
+) -> JobRecord:
+    base = _known_or_new(record, kind, job_id, status, now)
+    return save_change(ledger, harvest_finished(base, now, manifest_path, status), record, now)
+
+
+def record_missing(
+    ledger: Ledger, record: JobRecord | None, *, kind: JobKind, job_id: str, reason: str, now: datetime
+) -> JobRecord:
+    base = _known_or_new(record, kind, job_id, "Unknown", now)
+    return save_change(ledger, went_missing(base, reason), record, now)
 
 
 def _tee(chunks: Iterator[bytes], sink: Callable[[bytes], None] | None) -> Iterator[bytes]:

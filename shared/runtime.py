@@ -1,30 +1,36 @@
 """The composition root: builds the app's parts from settings, once per worker process, and handles a
 queue message end to end (including the decision to give up and poison it with its reason).
 
-function_app.py calls only into this module, so the triggers stay a few lines each.
+function_app.py calls only into this module, so the triggers stay a few lines each; the HTTP handlers here
+take plain values (method, headers, query, body) and return a shared.replies.Reply.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 
-from shared import logs
+from azure.identity import DefaultAzureCredential
+
+from shared import conversations, logs, submission, webhooks
 from shared.content import ContentReader
+from shared.conversations import ConversationHarvester, ConversationPoller, ConversationsOffError
 from shared.destination import Destination
-from shared.harvest import Harvester
+from shared.harvest import Harvester, Outcome
 from shared.ledger import ConcurrencyError, Ledger
 from shared.poll import Poller
 from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, parse_request
 from shared.redact import redact_text
-from shared.settings import Settings, settings
-from shared.speech import AuthenticationError, InvalidRequestError, SpeechClient
+from shared.replies import Reply
+from shared.settings import Discovery, Settings, settings
+from shared.speech import AuthenticationError, ConversationClient, InvalidRequestError, SpeechClient
 from shared.states import JobKind, JobRecord, LedgerState, harvest_poisoned
 from shared.status import StatusReport, status_report
 
-PERMANENT_ERRORS = (AuthenticationError, InvalidRequestError)
+PERMANENT_ERRORS = (AuthenticationError, InvalidRequestError, ConversationsOffError)
 
 
 @dataclass(frozen=True)
@@ -35,20 +41,35 @@ class Components:
     queue: HarvestQueue
     destination: Destination
     content: ContentReader
+    conversations: ConversationClient | None = None  # None: conversation features are off
 
     def secrets(self) -> list[str]:
-        values = [self.settings.speech_key, self.settings.webhook_secret, self.settings.destination_connection]
+        values = [
+            self.settings.speech_key,
+            self.settings.webhook_secret,
+            self.settings.destination_connection,
+        ]
         return [v.get_secret_value() for v in values if v is not None]
 
 
-def speech_client(config: Settings) -> SpeechClient:
+def _speech_auth(config: Settings) -> tuple[str | None, DefaultAzureCredential | None]:
     key = config.speech_key.get_secret_value() if config.speech_key else None
-    credential = None
-    if key is None:
-        from azure.identity import DefaultAzureCredential
+    return key, None if key is not None else DefaultAzureCredential()
 
-        credential = DefaultAzureCredential()
-    return SpeechClient(config.speech_endpoint, api_version=config.speech_api_version, key=key, credential=credential)
+
+def speech_client(config: Settings) -> SpeechClient:
+    key, credential = _speech_auth(config)
+    return SpeechClient(
+        config.speech_endpoint, api_version=config.speech_api_version, key=key, credential=credential
+    )
+
+
+def conversation_client(config: Settings) -> ConversationClient | None:
+    endpoint = config.conversation_service_endpoint
+    if endpoint is None:
+        return None
+    key, credential = _speech_auth(config)
+    return ConversationClient(endpoint, key=key, credential=credential)
 
 
 def build(config: Settings) -> Components:
@@ -65,6 +86,7 @@ def build(config: Settings) -> Components:
         queue=HarvestQueue(storage, config.harvest_queue),
         destination=destination,
         content=ContentReader(storage_credentials=credentials),
+        conversations=conversation_client(config),
     )
 
 
@@ -80,7 +102,50 @@ def poller(parts: Components | None = None) -> Poller:
 
 def harvester(parts: Components | None = None) -> Harvester:
     parts = parts or components()
-    return Harvester(parts.settings, parts.speech, parts.ledger, parts.destination, parts.queue, parts.content)
+    return Harvester(
+        parts.settings, parts.speech, parts.ledger, parts.destination, parts.queue, parts.content
+    )
+
+
+def conversation_poller(parts: Components | None = None) -> ConversationPoller | None:
+    parts = parts or components()
+    if parts.conversations is None:
+        return None
+    return ConversationPoller(parts.settings, parts.conversations, parts.ledger, parts.queue)
+
+
+def conversation_harvester(parts: Components | None = None) -> ConversationHarvester:
+    parts = parts or components()
+    if parts.conversations is None:
+        raise ConversationsOffError()
+    return ConversationHarvester(parts.settings, parts.conversations, parts.ledger, parts.destination)
+
+
+def poll_tick(parts: Components | None = None) -> None:
+    """The timer: the transcription tick, then the conversation poll, whose failure is logged, never raised
+    (it must not fail or hold up the transcriptions)."""
+    parts = parts or components()
+    try:
+        poller(parts).tick()
+    finally:
+        conversation_poll = conversation_poller(parts)
+        if conversation_poll is not None:
+            try:
+                conversation_poll.tick()
+            except Exception as error:
+                logs.event(
+                    "conversation_poll_failed",
+                    logging.ERROR,
+                    error=redact_text(f"{type(error).__name__}: {error}", parts.secrets()),
+                )
+
+
+def harvest(request: HarvestRequest, parts: Components | None = None) -> Outcome:
+    """One harvest request, by kind."""
+    parts = parts or components()
+    if request.kind is JobKind.CONVERSATION:
+        return conversation_harvester(parts).harvest(request)
+    return harvester(parts).harvest(request)
 
 
 def handle_message(body: bytes, dequeue_count: int | None, parts: Components | None = None) -> None:
@@ -97,12 +162,18 @@ def handle_message(body: bytes, dequeue_count: int | None, parts: Components | N
         _poison(parts, body, f"bad message: {error}", attempt, None)
         return
     try:
-        harvester(parts).harvest(request)
+        harvest(request, parts)
     except PERMANENT_ERRORS as error:
         _poison(parts, body, f"{type(error).__name__}: {error}", attempt, request)
     except Exception as error:
         if attempt >= parts.settings.max_dequeue_count:
-            _poison(parts, body, f"gave up after {attempt} attempts: {type(error).__name__}: {error}", attempt, request)
+            _poison(
+                parts,
+                body,
+                f"gave up after {attempt} attempts: {type(error).__name__}: {error}",
+                attempt,
+                request,
+            )
             return
         logs.event(
             "harvest_retry",
@@ -114,7 +185,9 @@ def handle_message(body: bytes, dequeue_count: int | None, parts: Components | N
         raise
 
 
-def _poison(parts: Components, body: bytes, reason: str, attempt: int, request: HarvestRequest | None) -> None:
+def _poison(
+    parts: Components, body: bytes, reason: str, attempt: int, request: HarvestRequest | None
+) -> None:
     reason = redact_text(reason, parts.secrets())
     parts.queue.poison(body, reason, dequeue_count=attempt)
     logs.event("poisoned", logging.ERROR, id=request.id if request else None, reason=reason, attempt=attempt)
@@ -123,7 +196,11 @@ def _poison(parts: Components, body: bytes, reason: str, attempt: int, request: 
     now = datetime.now(UTC)
     for _ in range(3):
         record = parts.ledger.get(request.kind, request.id) or JobRecord(
-            kind=request.kind, id=request.id, state=LedgerState.QUEUED, service_status="Unknown", first_seen=now
+            kind=request.kind,
+            id=request.id,
+            state=LedgerState.QUEUED,
+            service_status="Unknown",
+            first_seen=now,
         )
         if record.state is LedgerState.HARVESTED:
             return
@@ -140,4 +217,61 @@ def status(parts: Components | None = None) -> StatusReport:
     return status_report(parts.ledger, datetime.now(UTC))
 
 
-__all__ = ["Components", "JobKind", "build", "components", "handle_message", "harvester", "poller", "status"]
+# --- HTTP API ----------------------------------------------------------------------------------------------
+
+
+def receive_webhook(
+    method: str,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    body: bytes,
+    parts: Components | None = None,
+) -> Reply:
+    parts = parts or components()
+    secret = parts.settings.webhook_secret
+    deps = webhooks.WebhookDeps(
+        secret=secret.get_secret_value() if secret is not None else None,
+        speech=parts.speech,
+        ledger=parts.ledger,
+        queue=parts.queue,
+        tracked_only=parts.settings.discovery is Discovery.TRACKED,
+    )
+    return webhooks.receive(method, headers, query, body, deps)
+
+
+def submit_transcription(body: bytes, parts: Components | None = None) -> Reply:
+    parts = parts or components()
+    deps = submission.SubmissionDeps(parts.speech, parts.ledger, parts.queue, parts.secrets())
+    return submission.submit(body, deps)
+
+
+def job_status(kind: JobKind, job_id: str, parts: Components | None = None) -> Reply:
+    parts = parts or components()
+    return submission.job_status(kind, job_id, parts.ledger, parts.destination)
+
+
+def track_conversation(conversation_id: str, parts: Components | None = None) -> Reply:
+    parts = parts or components()
+    return conversations.track_conversation(
+        conversation_id, parts.ledger, enabled=parts.conversations is not None, now=datetime.now(UTC)
+    )
+
+
+__all__ = [
+    "Components",
+    "JobKind",
+    "build",
+    "components",
+    "conversation_harvester",
+    "conversation_poller",
+    "handle_message",
+    "harvest",
+    "harvester",
+    "job_status",
+    "poll_tick",
+    "poller",
+    "receive_webhook",
+    "status",
+    "submit_transcription",
+    "track_conversation",
+]

@@ -16,7 +16,17 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from croniter import croniter
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from shared.speech.conversation import conversation_endpoint, region_from_endpoint
 
 DEFAULT_POLL_SCHEDULE = "0 * * * * *"
 DEFAULT_HARVEST_QUEUE = "harvest-requests"
@@ -85,15 +95,21 @@ class Settings(BaseModel):
     output_formats: frozenset[str] = Field(default=frozenset(OUTPUT_FORMATS), alias="OUTPUT_FORMATS")
     channel_labels: dict[int, str] = Field(default_factory=dict, alias="CHANNEL_LABELS")
 
-    poll_overlap_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(default=5, alias="POLL_OVERLAP_SECONDS")
-    reconcile_interval_minutes: Annotated[int, Field(ge=1)] = Field(default=60, alias="RECONCILE_INTERVAL_MINUTES")
+    poll_overlap_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        default=5, alias="POLL_OVERLAP_SECONDS"
+    )
+    reconcile_interval_minutes: Annotated[int, Field(ge=1)] = Field(
+        default=60, alias="RECONCILE_INTERVAL_MINUTES"
+    )
     pending_warning_minutes: Annotated[int, Field(ge=1)] = Field(default=120, alias="PENDING_WARNING_MINUTES")
     ttl_warning_hours: Annotated[int, Field(ge=0)] = Field(default=6, alias="TTL_WARNING_HOURS")
     requeue_after_minutes: Annotated[int, Field(ge=1)] = Field(default=30, alias="REQUEUE_AFTER_MINUTES")
     harvest_time_budget_seconds: Annotated[int, Field(ge=10)] = Field(
         default=240, alias="HARVEST_TIME_BUDGET_SECONDS"
     )
-    sas_validity_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = Field(default=120, alias="SAS_VALIDITY_MINUTES")
+    sas_validity_minutes: Annotated[int, Field(ge=5, le=24 * 60)] = Field(
+        default=120, alias="SAS_VALIDITY_MINUTES"
+    )
     max_dequeue_count: Annotated[int, Field(ge=1)] = Field(default=5, alias="HARVEST_MAX_ATTEMPTS")
 
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
@@ -171,7 +187,9 @@ class Settings(BaseModel):
         chosen = {part.strip().lower() for part in value.split(",") if part.strip()}
         unknown = sorted(chosen - set(OUTPUT_FORMATS))
         if unknown:
-            raise ValueError(f"unknown format(s) {', '.join(unknown)}; choose from {','.join(OUTPUT_FORMATS)}")
+            raise ValueError(
+                f"unknown format(s) {', '.join(unknown)}; choose from {','.join(OUTPUT_FORMATS)}"
+            )
         return frozenset(chosen)
 
     @field_validator("channel_labels", mode="before")
@@ -202,6 +220,15 @@ class Settings(BaseModel):
     @property
     def sas_validity_seconds(self) -> int:
         return self.sas_validity_minutes * 60
+
+    @property
+    def conversation_service_endpoint(self) -> str | None:
+        """Where conversation transcriptions are fetched: CONVERSATION_ENDPOINT, else the public endpoint of
+        the region named by SPEECH_ENDPOINT (or SPEECH_REGION); None means conversation features are off."""
+        if self.conversation_endpoint is not None:
+            return self.conversation_endpoint
+        region = region_from_endpoint(self.speech_endpoint) or (self.speech_region or "").strip().lower()
+        return conversation_endpoint(region) if region else None
 
     @property
     def ticks_per_hour(self) -> int:

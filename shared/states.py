@@ -46,6 +46,8 @@ class Observation(BaseModel):
     locale: str | None = None
     ttl_hours: int | None = None
     error_code: str | None = None
+    # When we asked the service (conversations are polled one GET each, oldest-checked first).
+    last_checked: datetime | None = None
 
     @property
     def terminal(self) -> bool:
@@ -76,6 +78,7 @@ class JobRecord(BaseModel):
     tracked: bool = False
     enqueue_count: int = 0
     warned_at: datetime | None = None
+    last_checked: datetime | None = None  # conversations: when the poller last asked the service
     source: str | None = None  # who told us first: poll, reconcile, webhook, submit, track
     etag: str | None = None
 
@@ -105,6 +108,7 @@ def observe(record: JobRecord | None, seen: Observation, now: datetime, *, sourc
             locale=seen.locale,
             ttl_hours=seen.ttl_hours,
             error_code=seen.error_code,
+            last_checked=seen.last_checked,
             first_seen=now,
             queued_at=now if seen.terminal else None,
             enqueue_count=1 if seen.terminal else 0,
@@ -113,7 +117,16 @@ def observe(record: JobRecord | None, seen: Observation, now: datetime, *, sourc
         return Decision(record=new, enqueue=seen.terminal)
 
     updates: dict[str, object] = {}
-    for name in ("service_status", "created", "last_action", "display_name", "locale", "ttl_hours", "error_code"):
+    for name in (
+        "service_status",
+        "created",
+        "last_action",
+        "display_name",
+        "locale",
+        "ttl_hours",
+        "error_code",
+        "last_checked",
+    ):
         value = getattr(seen, name)
         if value is not None and getattr(record, name) != value:
             updates[name] = value
@@ -208,3 +221,10 @@ def harvest_poisoned(record: JobRecord, reason: str) -> JobRecord:
 
 def went_missing(record: JobRecord, reason: str) -> JobRecord:
     return record.model_copy(update={"state": LedgerState.MISSING, "detail": reason[:1000]})
+
+
+def reopened(record: JobRecord) -> JobRecord:
+    """A Missing job tracked again (e.g. a conversation tracked before the service knew it): poll it again."""
+    if record.state is not LedgerState.MISSING:
+        return record
+    return record.model_copy(update={"state": LedgerState.PENDING, "detail": None})

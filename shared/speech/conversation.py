@@ -106,8 +106,12 @@ class ConversationClient:
 
     def get(self, conversation_id: str) -> OfflineTask:
         """The conversation's transcription so far; NotFoundError for an unknown id."""
+        return self.get_raw(conversation_id)[0]
+
+    def get_raw(self, conversation_id: str) -> tuple[OfflineTask, bytes]:
+        """The parsed answer and its body bytes exactly as received (the harvest keeps them byte-exact)."""
         response = self._pipeline.call("GET", self._url(conversation_id))
-        return self._pipeline.parse(OfflineTask, response.data)
+        return self._pipeline.parse(OfflineTask, response.data), response.content
 
     def delete(self, conversation_id: str) -> None:
         """Remove the stored transcription; one already gone (404) is fine, so redelivery is harmless."""

@@ -24,7 +24,12 @@ def hook(**changes) -> WebHook:
 
 def test_register_needs_a_url_and_defaults_the_name():
     args = parser().parse_args(["webhook", "register", "--url", "https://x/api/webhooks/speech"])
-    assert (args.group, args.command, args.url, args.name) == ("webhook", "register", "https://x/api/webhooks/speech", "speech-harvester")
+    assert (args.group, args.command, args.url, args.name) == (
+        "webhook",
+        "register",
+        "https://x/api/webhooks/speech",
+        "speech-harvester",
+    )
     with pytest.raises(SystemExit):
         parser().parse_args(["webhook", "register"])
 
@@ -40,7 +45,12 @@ def test_delete_takes_an_id_and_replay_a_positive_maximum():
 def test_environment_wins_over_the_settings_file_unless_empty(tmp_path):
     file = tmp_path / "local.settings.json"
     file.write_text(json.dumps({"IsEncrypted": False, "Values": {"A": "file", "B": "file", "C": None}}))
-    assert environment(file, {"A": "env", "B": "", "D": "env"}) == {"A": "env", "B": "file", "C": "", "D": "env"}
+    assert environment(file, {"A": "env", "B": "", "D": "env"}) == {
+        "A": "env",
+        "B": "file",
+        "C": "",
+        "D": "env",
+    }
     assert environment(None, {"A": "env"}) == {"A": "env"}
 
 
@@ -61,7 +71,9 @@ def test_missing_settings_are_named_and_exit_2():
 def test_the_hook_calling_our_url_wins_over_one_with_our_name():
     by_name = hook(webUrl="https://old.example/hook")
     by_url = hook(displayName="someone else's name")
-    assert find_hook([by_name, by_url], "https://app.example/api/webhooks/speech", "speech-harvester") is by_url
+    assert (
+        find_hook([by_name, by_url], "https://app.example/api/webhooks/speech", "speech-harvester") is by_url
+    )
     assert find_hook([by_name], "https://new.example/hook", "speech-harvester") is by_name
     assert find_hook([by_name], "https://new.example/hook", "other") is None
 

@@ -18,8 +18,18 @@ TASK = OfflineTask.model_validate(
         "id": "meeting-1",
         "processingStatus": "Completed",
         "transcriptions": [
-            {"userId": "bob", "text": "Fine, thanks.", "offsetInTicks": 32_000_000, "durationInTicks": 9_000_000},
-            {"userId": "alice", "text": "Hello Bob.", "offsetInTicks": 5_000_000, "durationInTicks": 15_000_000},
+            {
+                "userId": "bob",
+                "text": "Fine, thanks.",
+                "offsetInTicks": 32_000_000,
+                "durationInTicks": 9_000_000,
+            },
+            {
+                "userId": "alice",
+                "text": "Hello Bob.",
+                "offsetInTicks": 5_000_000,
+                "durationInTicks": 15_000_000,
+            },
             {"userId": "alice", "reason": "NoMatch", "text": "", "offsetInTicks": 1, "durationInTicks": 1},
             {"userId": "carol", "text": "Where am I?", "durationInTicks": 1_000_000},
         ],
@@ -52,7 +62,9 @@ def test_an_empty_conversation_has_no_phrases_and_no_duration():
     assert conversation_header([]).duration_seconds is None
 
 
-def record(job_id: str, *, checked_minutes_ago: int | None, state=LedgerState.PENDING, tracked=True) -> JobRecord:
+def record(
+    job_id: str, *, checked_minutes_ago: int | None, state=LedgerState.PENDING, tracked=True
+) -> JobRecord:
     return JobRecord(
         kind=JobKind.CONVERSATION,
         id=job_id,

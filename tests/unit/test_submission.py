@@ -40,7 +40,11 @@ def test_minimal_request_parses():
         (request(extra=1), "extra", "not a known field"),
         (request(content_urls=["x"]), "content_urls", "not a known field"),  # snake_case is not accepted
         (request(contentUrls=None), "contentUrls", "exactly one"),
-        (request(contentContainerUrl="https://a.blob.core.windows.net/c?sig=x"), "contentUrls", "exactly one"),
+        (
+            request(contentContainerUrl="https://a.blob.core.windows.net/c?sig=x"),
+            "contentUrls",
+            "exactly one",
+        ),
         (request(contentUrls=[]), "contentUrls", "at least 1"),
         (request(contentUrls=["file:///etc/passwd"]), "contentUrls[0]", "http(s) URL"),
         (request(locale=None), "locale", "required"),
@@ -80,7 +84,9 @@ def test_2024_and_later_get_time_to_live_hours_48_by_default():
 
 
 def test_v32_gets_no_time_to_live_unless_asked_and_then_an_iso_duration():
-    assert "timeToLive" not in definition_for(parse_submission(request()), "v3.2").to_body().get("properties", {})
+    assert "timeToLive" not in definition_for(parse_submission(request()), "v3.2").to_body().get(
+        "properties", {}
+    )
     body = definition_for(parse_submission(request(properties={"timeToLiveHours": 12})), "v3.2").to_body()
     assert body["properties"]["timeToLive"] == "PT12H"
 
@@ -113,7 +119,9 @@ def test_diarization_enabled_without_a_count_means_two_speakers():
 def test_diarization_disabled_sends_nothing_and_a_count_with_it_is_refused():
     parsed = parse_submission(request(properties={"diarization": {"enabled": False}}))
     assert "diarization" not in definition_for(parsed, "2024-11-15").to_body()["properties"]
-    contradictory = parse_submission(request(properties={"diarization": {"enabled": False, "maxSpeakers": 3}}))
+    contradictory = parse_submission(
+        request(properties={"diarization": {"enabled": False, "maxSpeakers": 3}})
+    )
     with pytest.raises(InvalidSubmission) as caught:
         definition_for(contradictory, "2024-11-15")
     assert caught.value.field == "properties.diarization.maxSpeakers"
@@ -183,7 +191,9 @@ def test_status_view_shows_the_manifest_only_once_harvested():
         queued_at=now,
         tracked=True,
     )
-    queued = status_view(record, "https://acct/blob/manifest.json").model_dump(by_alias=True, exclude_none=True)
+    queued = status_view(record, "https://acct/blob/manifest.json").model_dump(
+        by_alias=True, exclude_none=True
+    )
     assert queued["state"] == "Queued"
     assert queued["serviceStatus"] == "Succeeded"
     assert "manifestUrl" not in queued
