@@ -89,20 +89,8 @@ class Ledger:
 
     def save(self, record: JobRecord) -> JobRecord:
         """Insert a new row, or replace the row whose ETag we read; ConcurrencyError if someone was first."""
-        entity = _to_entity(record)
-        try:
-            if record.etag is None:
-                meta = self._table.create_entity(entity)
-            else:
-                meta = self._table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=record.etag,
-                    match_condition=MatchConditions.IfNotModified,
-                )
-        except (ResourceExistsError, ResourceModifiedError) as error:
-            raise ConcurrencyError(f"{record.kind.value} {record.id} changed concurrently") from error
-        return record.model_copy(update={"etag": meta.get("etag")})
+        etag = self._write(_to_entity(record), record.etag, f"{record.kind.value} {record.id}")
+        return record.model_copy(update={"etag": etag})
 
     def query(self, kind: JobKind, states: Iterable[LedgerState] | None = None) -> Iterator[JobRecord]:
         clauses = [f"PartitionKey eq '{kind.value}'"]
@@ -144,16 +132,18 @@ class Ledger:
     def save_poller_state(self, name: str, state: PollerState) -> PollerState:
         entity: dict[str, Any] = {"PartitionKey": _POLLER_PARTITION, "RowKey": name}
         entity.update({k: v for k, v in state.model_dump(exclude={"etag"}).items() if v is not None})
+        etag = self._write(entity, state.etag, f"poller state {name}")
+        return state.model_copy(update={"etag": etag})
+
+    def _write(self, entity: dict[str, Any], etag: str | None, what: str) -> str | None:
+        """Insert (no ETag yet) or replace only if unchanged since read; ConcurrencyError when someone won."""
         try:
-            if state.etag is None:
+            if etag is None:
                 meta = self._table.create_entity(entity)
             else:
                 meta = self._table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=state.etag,
-                    match_condition=MatchConditions.IfNotModified,
+                    entity, mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
                 )
         except (ResourceExistsError, ResourceModifiedError) as error:
-            raise ConcurrencyError(f"poller state {name} changed concurrently") from error
-        return state.model_copy(update={"etag": meta.get("etag")})
+            raise ConcurrencyError(f"{what} changed concurrently") from error
+        return meta.get("etag")

@@ -19,10 +19,12 @@ from datetime import UTC, datetime, timedelta
 from shared import logs
 from shared.ledger import ConcurrencyError, Ledger, PollerState
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
+from shared.records import UNREAD, update_record
 from shared.settings import Discovery, Settings
 from shared.speech import NotFoundError, SpeechClient, Transcription, parse_iso_duration
 from shared.states import (
     OPEN_STATES,
+    Decision,
     JobKind,
     JobRecord,
     LedgerState,
@@ -38,7 +40,6 @@ RECONCILE_PAGE = 100
 PREFETCH_ABOVE = 20
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
 _POLLER = "transcriptions"
-_SAVE_ATTEMPTS = 3
 
 
 def _pages(transcriptions: Iterable[Transcription]) -> Iterator[list[Transcription]]:
@@ -269,30 +270,28 @@ def apply_observation(
 ) -> bool:
     """Shared by the poller and the webhook: fold an observation into the ledger, enqueue at most once.
 
-    `prefetched` (the ledger rows a caller already read) saves the first read; a stale row only costs a
-    retry, because every save is conditional on the row's ETag.
+    Only the writer whose conditional save moves the job to Queued enqueues, so a webhook and the timer
+    racing on the same job harvest it once. `prefetched` holds ledger rows a caller already read.
     """
-    for attempt in range(_SAVE_ATTEMPTS):
-        if prefetched is not None and attempt == 0:
-            record = prefetched.get(seen.id)
-        else:
-            record = ledger.get(seen.kind, seen.id)
-        decision = observe(record, seen, now, source=source)
-        if decision.record is None:
-            return False
-        try:
-            saved = ledger.save(decision.record)
-        except ConcurrencyError:
-            continue
+    decisions: list[Decision] = []
+
+    def change(current: JobRecord | None) -> JobRecord | None:
+        decisions.append(observe(current, seen, now, source=source))
+        return decisions[-1].record
+
+    first = prefetched.get(seen.id) if prefetched is not None else UNREAD
+    try:
+        update_record(ledger, seen.kind, seen.id, change, now, first=first, source=source)
+    except ConcurrencyError:
+        return False  # logged as contention; the next tick or the reconcile sees the job again
+    decision = decisions[-1]
+    if decision.record is None:
+        return False
+    if report is not None:
+        report.recorded += 1
+    if decision.enqueue:
+        queue.send(HarvestRequest(kind=seen.kind, id=seen.id, reason=reason))
         if report is not None:
-            report.recorded += 1
-        if saved.state is not (record.state if record else None):
-            logs.transition(saved, record.state.value if record else None, now, source=source)
-        if decision.enqueue:
-            queue.send(HarvestRequest(kind=seen.kind, id=seen.id, reason=reason))
-            if report is not None:
-                report.enqueued += 1
-                report.enqueued_ids.append(seen.id)
-        return decision.enqueue
-    logs.event("ledger_contention", logging.WARNING, kind=seen.kind.value, id=seen.id)
-    return False
+            report.enqueued += 1
+            report.enqueued_ids.append(seen.id)
+    return decision.enqueue

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 from datetime import UTC, datetime
 from enum import StrEnum
 
@@ -16,6 +15,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase64EncodePolicy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.jsonbody import NotAJsonObject, json_object
 from shared.layout import validate_job_id
 from shared.states import JobKind
 
@@ -51,17 +51,9 @@ class BadMessageError(ValueError):
 def parse_request(body: bytes) -> HarvestRequest:
     """Decode a queue message body, or raise BadMessageError saying exactly why not."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadMessageError(f"message body is not UTF-8 text (byte {error.start})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise BadMessageError(
-            f"message body is not JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
-    if not isinstance(data, dict):
-        raise BadMessageError(f"message body must be a JSON object, got {type(data).__name__}")
+        data = json_object(body, "message body")
+    except NotAJsonObject as error:
+        raise BadMessageError(str(error)) from None
     try:
         request = HarvestRequest.model_validate(data)
     except ValidationError as error:

@@ -18,17 +18,30 @@ from shared.states import JobKind, JobRecord
 ATTEMPTS = 3
 
 
+class Unread:
+    """Marks "the caller has not read the row" (None already means "there is no row")."""
+
+
+UNREAD = Unread()
+
+
 def update_record(
     ledger: Ledger,
     kind: JobKind,
     job_id: str,
     change: Callable[[JobRecord | None], JobRecord | None],
     now: datetime,
+    *,
+    first: JobRecord | Unread | None = UNREAD,
     **log_fields: str,
 ) -> JobRecord | None:
-    """Apply `change` (None: leave the row as it is) and return the stored row; a state change is logged."""
-    for _ in range(ATTEMPTS):
-        current = ledger.get(kind, job_id)
+    """Apply `change` (None: leave the row as it is) and return the stored row; a state change is logged.
+
+    `first` is the row as a caller already read it (None: no row), which saves the first read; a stale copy
+    only costs a retry, because the write is conditional on its ETag.
+    """
+    for attempt in range(ATTEMPTS):
+        current = first if attempt == 0 and not isinstance(first, Unread) else ledger.get(kind, job_id)
         new = change(current)
         if new is None or new == current:
             return current

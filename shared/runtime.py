@@ -7,6 +7,7 @@ take plain values (method, headers, query, body) and return a shared.replies.Rep
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from shared.harvest import Harvester, Outcome
 from shared.ledger import ConcurrencyError, Ledger
 from shared.poll import Poller
 from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, parse_request
+from shared.records import update_record
 from shared.redact import redact_text
 from shared.replies import Reply
 from shared.settings import Discovery, Settings, settings
@@ -201,22 +203,21 @@ def _poison(
     if request is None:
         return
     now = datetime.now(UTC)
-    for _ in range(3):
-        record = parts.ledger.get(request.kind, request.id) or JobRecord(
+
+    def change(current: JobRecord | None) -> JobRecord | None:
+        if current is not None and current.state is LedgerState.HARVESTED:
+            return None
+        base = current or JobRecord(
             kind=request.kind,
             id=request.id,
             state=LedgerState.QUEUED,
             service_status="Unknown",
             first_seen=now,
         )
-        if record.state is LedgerState.HARVESTED:
-            return
-        try:
-            saved = parts.ledger.save(harvest_poisoned(record, reason))
-        except ConcurrencyError:
-            continue
-        logs.transition(saved, record.state.value, now)
-        return
+        return harvest_poisoned(base, reason)
+
+    with contextlib.suppress(ConcurrencyError):  # logged as contention; the poison queue has the message
+        update_record(parts.ledger, request.kind, request.id, change, now)
 
 
 def status(parts: Components | None = None) -> StatusReport:

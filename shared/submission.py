@@ -11,7 +11,6 @@ do the I/O.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -25,6 +24,7 @@ from pydantic.alias_generators import to_camel
 
 from shared import layout, logs
 from shared.destination import Destination
+from shared.jsonbody import NotAJsonObject, json_object
 from shared.ledger import Ledger
 from shared.poll import observation_of
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
@@ -161,15 +161,9 @@ def _problem(item: dict) -> str:
 def parse_submission(body: bytes) -> SubmissionRequest:
     """The validated request, or InvalidSubmission naming the first bad field (all problems in the message)."""
     try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise InvalidSubmission("the body is not UTF-8 text") from None
-    except json.JSONDecodeError as error:
-        raise InvalidSubmission(
-            f"the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        ) from None
-    if not isinstance(data, dict):
-        raise InvalidSubmission(f"the body must be a JSON object, got {type(data).__name__}")
+        data = json_object(body, "the body")
+    except NotAJsonObject as error:
+        raise InvalidSubmission(str(error)) from None
     try:
         request = SubmissionRequest.model_validate(data)
     except ValidationError as error:

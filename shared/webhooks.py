@@ -19,7 +19,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -32,6 +31,7 @@ from urllib.parse import unquote, urlsplit
 from pydantic import ValidationError
 
 from shared import logs
+from shared.jsonbody import NotAJsonObject, json_object
 from shared.ledger import Ledger
 from shared.poll import apply_observation, observation_of
 from shared.queueing import HarvestQueue, RequestReason
@@ -176,15 +176,9 @@ def _transcription_event(event: Event, body: bytes) -> Refusal | TranscriptionEv
     if not body.strip():
         return _bad(f"{event.value}: the body is empty; expected the transcription as JSON")
     try:
-        entity = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        return _bad(f"{event.value}: the body is not UTF-8 text")
-    except json.JSONDecodeError as error:
-        return _bad(
-            f"{event.value}: the body is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-        )
-    if not isinstance(entity, dict):
-        return _bad(f"{event.value}: the body must be a JSON object, got {type(entity).__name__}")
+        entity = json_object(body, f"{event.value}: the body")
+    except NotAJsonObject as error:
+        return _bad(str(error))
     self_url = entity.get("self")
     if self_url is None:
         return _bad(f"{event.value}: the body has no 'self' (the transcription's URL)")

@@ -18,7 +18,7 @@ def test_round_trip():
     ("body", "problem"),
     [
         (b"\xff\xfe", "not UTF-8"),
-        (b"{not json", "not JSON"),
+        (b"{not json", "not valid JSON"),
         (b"[1, 2]", "must be a JSON object, got list"),
         (json.dumps({"kind": "transcription"}).encode(), "id: Field required"),
         (json.dumps({"id": JOB, "surprise": 1}).encode(), "surprise: Extra inputs are not permitted"),
