@@ -1,0 +1,20 @@
+"""`make bench`: every bench in turn, with the arguments the README's figures come from."""
+
+from __future__ import annotations
+
+from bench import harvest_throughput, large_result, poll_cost, webhook_latency
+
+
+def main() -> None:
+    for name, run, argv in [
+        ("poll cost", poll_cost.main, ["--n", "1000", "--k", "250"]),
+        ("harvest throughput", harvest_throughput.main, ["--jobs", "200", "--workers", "6"]),
+        ("webhook latency", webhook_latency.main, ["--jobs", "20"]),
+        ("large result", large_result.main, ["--mb", "500"]),
+    ]:
+        print(f"\n== {name}: python -m bench.{run.__module__.rsplit('.', 1)[-1]} {' '.join(argv)}", flush=True)
+        run(argv)
+
+
+if __name__ == "__main__":
+    main()
