@@ -19,8 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from shared.transcripts.labels import Labels
-from shared.transcripts.model import Phrase, Word
+from shared.transcripts.model import Phrase
 from shared.transcripts.renderer import stream
+from shared.transcripts.spoken import Spoken, TimedWord
 from shared.transcripts.timing import timecode
 
 MAX_LINE_CHARS = 42
@@ -54,7 +55,7 @@ class CaptionRenderer(ABC):
         self._arrival = 0
         self._previous: Cue | None = None
 
-    def add(self, phrase: Phrase) -> bytes:
+    def add(self, phrase: Spoken) -> bytes:
         now = _ms(phrase.start)
         pending = self._pending
         ready = []
@@ -104,7 +105,7 @@ class VttRenderer(CaptionRenderer):
         super().__init__(labels, prefix_labels=False)
         self._header = b"WEBVTT\n\n"
 
-    def add(self, phrase: Phrase) -> bytes:
+    def add(self, phrase: Spoken) -> bytes:
         header, self._header = self._header, b""
         return header + super().add(phrase)
 
@@ -130,18 +131,17 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _phrase_cues(phrase: Phrase, label: str | None, prefix_labels: bool) -> Iterator[Cue]:
+def _phrase_cues(phrase: Spoken, label: str | None, prefix_labels: bool) -> list[Cue]:
     """A phrase's cues in order: one when it fits, else cut at words into even cues."""
     prefix = ""
     if prefix_labels and label:
         prefix = (label if len(label) <= MAX_PREFIX_LABEL else label[: MAX_PREFIX_LABEL - 1] + "…") + ":"
     whole = _whole(phrase, prefix, label)
     if whole is not None:
-        yield whole
-        return
+        return [whole]
     tokens = _tokens(phrase)
     if not tokens:
-        return
+        return []
     head: list[_Token] = [(prefix, 0, 0, False)] if prefix else []
     groups = _groups(tokens, head, MAX_LINES * MAX_LINE_CHARS, MAX_CUE_MS)
     count = len(groups)
@@ -153,14 +153,13 @@ def _phrase_cues(phrase: Phrase, label: str | None, prefix_labels: bool) -> Iter
         even = _groups(tokens, head, -(-chars // count) + 8, min(MAX_CUE_MS, -(-span // count) + 1000))
         if len(even) <= count:
             groups = even
-    for first, stop in groups:
-        yield _cue(head + tokens[first:stop], len(head), label)
+    return [_cue(head + tokens[first:stop], len(head), label) for first, stop in groups]
 
 
-def _whole(phrase: Phrase, prefix: str, label: str | None) -> Cue | None:
+def _whole(phrase: Spoken, prefix: str, label: str | None) -> Cue | None:
     """The common case in one step: a phrase short enough for a single cue, split into lines as a string."""
-    start = _ms(phrase.start)
-    end = _ms(phrase.end)
+    start = round(phrase.start * 1000)  # _ms, inlined: this runs for every phrase, twice
+    end = round(phrase.end * 1000)
     text = phrase.text
     if end - start > MAX_CUE_MS or len(prefix) + len(text) > MAX_LINES * MAX_LINE_CHARS:
         return None
@@ -177,8 +176,13 @@ def _whole(phrase: Phrase, prefix: str, label: str | None) -> Cue | None:
         spaces = [at for at in (line.rfind(" ", 0, middle + 1), line.find(" ", middle)) if at >= len(prefix)]
         if not spaces:
             return None
-        at = min(spaces, key=lambda space: max(space, len(line) - space - 1))
-        if max(at, len(line) - at - 1) > MAX_LINE_CHARS:
+        size = len(line)
+        at = spaces[0]
+        widest = max(at, size - at - 1)
+        if len(spaces) > 1 and max(spaces[1], size - spaces[1] - 1) < widest:
+            at = spaces[1]
+            widest = max(at, size - at - 1)
+        if widest > MAX_LINE_CHARS:
             return None
         lines = [line[:at], line[at + 1 :]]
     return Cue(start=start, end=_shown_until(start, end), lines=lines, label=label)
@@ -271,7 +275,7 @@ def _shown_until(start: int, end: int) -> int:
     return min(max(end, start + MIN_CUE_MS), start + MAX_CUE_MS)
 
 
-def _tokens(phrase: Phrase) -> list[_Token]:
+def _tokens(phrase: Spoken) -> list[_Token]:
     """The displayed words with times: from word timings when they match the displayed text, else spread
     over the phrase in proportion to their length."""
     text = phrase.text
@@ -285,7 +289,8 @@ def _tokens(phrase: Phrase) -> list[_Token]:
             pieces = text.split()
             if len(pieces) == len(words):
                 tokens = [
-                    (piece, _ms(w.start), _ms(w.end), False) for piece, w in zip(pieces, words, strict=True)
+                    (piece, _ms(start), _ms(end), False)
+                    for piece, (_, start, end) in zip(pieces, words, strict=True)
                 ]
     if tokens is None:
         tokens = _proportional(text.split(), start, end)
@@ -294,19 +299,19 @@ def _tokens(phrase: Phrase) -> list[_Token]:
     return tokens
 
 
-def _aligned(text: str, words: list[Word]) -> list[_Token] | None:
+def _aligned(text: str, words: tuple[TimedWord, ...]) -> list[_Token] | None:
     """Tokens taken from word timings whose texts spell out `text` (display words do, including scripts
     without spaces between words); None when they do not."""
     tokens: list[_Token] = []
     position = 0
-    for word in words:
+    for word, start, end in words:
         at = position
         while at < len(text) and text[at].isspace():
             at += 1
-        if not word.text or not text.startswith(word.text, at):
+        if not word or not text.startswith(word, at):
             return None
-        tokens.append((word.text, _ms(word.start), _ms(word.end), at == position and bool(tokens)))
-        position = at + len(word.text)
+        tokens.append((word, _ms(start), _ms(end), at == position and bool(tokens)))
+        position = at + len(word)
     return tokens if not text[position:].strip() else None
 
 

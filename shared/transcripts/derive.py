@@ -22,6 +22,7 @@ from shared.redact import strip_sas
 from shared.transcripts.captions import SrtRenderer, VttRenderer
 from shared.transcripts.labels import Labels
 from shared.transcripts.model import Channel, Phrase, TranscriptHeader
+from shared.transcripts.normalize import PhraseFields
 from shared.transcripts.parse import ParseOutcome, ResultFileParser
 from shared.transcripts.render_json import JsonRenderer
 from shared.transcripts.render_text import TextRenderer
@@ -152,7 +153,9 @@ class Deriver:
         self._locale = locale  # the job's locale, when the caller knows it (result files do not say)
         # Without formats the file is still parsed (validity, source) but phrases are not kept.
         self._spool = PhraseSpool(spool_dir) if self._formats else None
-        self._parser = ResultFileParser(self._spool.add if self._spool is not None else _discard)
+        self._parser = ResultFileParser.fields_parser(
+            self._spool.add_fields if self._spool is not None else _discard
+        )
         self._files: list[BinaryIO] = []
         self._derived: Derived | None = None
 
@@ -186,7 +189,7 @@ class Deriver:
             file = tempfile.TemporaryFile(dir=self._spool_dir, prefix=f"transcript-{extension}-")  # noqa: SIM115
             self._files.append(file)
             targets.append((extension, make(), file))
-        for phrase in spool:
+        for phrase in spool.spoken():
             for _, renderer, file in targets:
                 file.write(renderer.add(phrase))
         outputs = []
@@ -211,5 +214,5 @@ class Deriver:
         self.close()
 
 
-def _discard(phrase: Phrase) -> None:
+def _discard(fields: PhraseFields) -> None:
     """on_phrase when no format is wanted."""

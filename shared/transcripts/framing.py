@@ -8,6 +8,14 @@ of the phrase array, and each phrase is decoded whole by the C scanner of the st
 unknown top-level keys) are skipped without being built, by a string- and bracket-aware scan that checks
 nesting and termination but not the inner syntax of what it skips.
 
+Faster still, when the caller takes batches (on_batch): runs of phrases are cut where one phrase ends and
+the next begins (`}, {"recognitionStatus"`, as the service writes every phrase) and handed over as one JSON
+array, for pydantic-core to parse and validate straight from the text without building dicts first. A cut
+is only a guess (the same characters may sit inside a string or a nested value), so the caller must reject
+a batch that is not exactly a JSON array of objects (`[` + text + `]` then does not parse); a rejected
+batch, or anything the caller cannot take whole, goes through the phrase-by-phrase path above, which also
+names errors precisely.
+
 Memory stays bounded: the buffer holds at most the unread part of the last chunk plus one incomplete value,
 and a value that has not ended within MAX_VALUE_CHARS is an error, not a reason to keep reading.
 """
@@ -29,6 +37,9 @@ _CLOSER = {"{": "}", "[": "]"}
 _MORE = object()  # "the value may go on in the next chunk" (a decoded value can be None: JSON null)
 # A decode error this close to the end of the buffer may only mean the value is not complete yet.
 _TAIL = 8
+# Where one phrase ends and the next begins, as the service writes them (a guess: see above).
+_BOUNDARY = re.compile(r'\}[ \t\n\r]*,[ \t\n\r]*(?=\{[ \t\n\r]*"recognitionStatus")')
+BATCH_PHRASES = 16
 
 # States of the top-level walk.
 _DOCUMENT, _FIRST_KEY, _KEY, _COLON, _VALUE, _AFTER_VALUE = range(6)
@@ -65,17 +76,21 @@ def _reject_constant(name: str) -> Any:
 class Framer:
     """Push framer over decoded text. Calls on_header(key, value) for header scalars, on_phrase(value) for
     each element of `recognizedPhrases` and on_problem(message) for shape problems it can step over; raises
-    FramingError when it cannot go on."""
+    FramingError when it cannot go on. With on_batch, runs of phrases go to on_batch(text) first, as the
+    text of a JSON array without its brackets; it returns False to have them framed one by one instead."""
 
     def __init__(
         self,
         on_header: Callable[[str, Any], None],
         on_phrase: Callable[[Any], None],
         on_problem: Callable[[str], None],
+        on_batch: Callable[[str], bool] | None = None,
     ) -> None:
         self._on_header = on_header
         self._on_phrase = on_phrase
         self._on_problem = on_problem
+        self._on_batch = on_batch
+        self._one_by_one_until = 0  # buffer position up to which phrases are framed one by one
         self._decode = json.JSONDecoder(parse_constant=_reject_constant).raw_decode
         self._buf = ""
         self._pos = 0
@@ -112,6 +127,7 @@ class Framer:
         if len(self._buf) - self._pos + self._parts_len < self._wait_for and not final:
             return
         self._buf = self._buf[self._pos :] + "".join(self._parts)
+        self._one_by_one_until = max(0, self._one_by_one_until - self._pos)
         self._pos = 0
         self._parts.clear()
         self._parts_len = 0
@@ -240,6 +256,11 @@ class Framer:
             if char == "]" and state != _PHRASE:
                 self._pos, self._state = pos + 1, _AFTER_VALUE
                 return True
+            if self._on_batch is not None and pos >= self._one_by_one_until:
+                after = self._batch(buf, pos)
+                if after is not None:
+                    pos, state = after, _PHRASE
+                    continue
             self._pos, self._state = pos, state
             try:
                 value, after = decode(buf, pos)
@@ -254,6 +275,22 @@ class Framer:
             on_phrase(value)
         self._pos, self._state = pos, state
         return False
+
+    def _batch(self, buf: str, pos: int) -> int | None:
+        """Offer the next run of up to BATCH_PHRASES phrases to on_batch; the position after the separator
+        that ends the run when it was taken, else None (and that run is framed one by one)."""
+        assert self._on_batch is not None
+        cut = None
+        for count, cut in enumerate(_BOUNDARY.finditer(buf, pos), start=1):  # noqa: B007 - the last one
+            if count == BATCH_PHRASES:
+                break
+        if cut is None:
+            return None
+        if self._on_batch(buf[pos : cut.start() + 1]):
+            self._wait_for = 0
+            return cut.end()
+        self._one_by_one_until = cut.end()
+        return None
 
     def _decoded(self, final: bool) -> Any:
         """Decode the value at the current position, or _MORE when it may continue in the input."""

@@ -7,7 +7,8 @@ a single-channel, single-speaker transcript reads better without them.
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from shared.transcripts.model import Phrase, TranscriptHeader
+from shared.transcripts.model import TranscriptHeader
+from shared.transcripts.spoken import Spoken
 
 
 def clean_label(text: str) -> str:
@@ -37,7 +38,7 @@ class Labels:
         shown = len(header.channels) > 1 or len(header.speakers) > 1
         return cls(shown=shown, channel_names={number: clean_label(name) for number, name in names.items()})
 
-    def of(self, phrase: Phrase) -> str | None:
+    def of(self, phrase: Spoken) -> str | None:
         """The phrase's label, or None when labels are not shown."""
         if not self.shown:
             return None

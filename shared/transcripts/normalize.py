@@ -1,5 +1,6 @@
 """From the service's phrase to the normalised Phrase: best candidate only, ticks to seconds, words if timed."""
 
+from math import isfinite
 from typing import Any
 
 from shared.transcripts.model import Phrase
@@ -11,7 +12,17 @@ class UnusablePhrase(ValueError):
     """A phrase that validated but cannot be placed in time."""
 
 
+# The normalised phrase as plain values, keyed and ordered like the `Phrase` schema: the harvest's hot path
+# serialises and spools these without building a model (the values come from a validated wire phrase, so a
+# second validation would check nothing new); `normalize_phrase` turns them into the model.
+PhraseFields = dict[str, Any]
+
+
 def normalize_phrase(wire: RecognizedPhrase) -> Phrase:
+    return Phrase.model_validate(phrase_fields(wire))
+
+
+def phrase_fields(wire: RecognizedPhrase) -> PhraseFields:
     start = ticks(wire.offset_in_ticks, wire.offset)
     if start is None:
         raise UnusablePhrase("offset missing")
@@ -19,20 +30,17 @@ def normalize_phrase(wire: RecognizedPhrase) -> Phrase:
     if duration is None:
         raise UnusablePhrase("duration missing")
     best = wire.n_best[0]
-    # One validation call for the phrase and all its words is several times cheaper than a model per word.
-    return Phrase.model_validate(
-        {
-            "start": start / TICKS_PER_SECOND,
-            "end": (start + duration) / TICKS_PER_SECOND,
-            "channel": wire.channel,
-            "speaker": None if wire.speaker is None else str(wire.speaker),
-            "locale": wire.locale,
-            "display": best.display or "",
-            "lexical": best.lexical or "",
-            "confidence": best.confidence,
-            "words": _words(best),
-        }
-    )
+    return {
+        "start": start / TICKS_PER_SECOND,
+        "end": (start + duration) / TICKS_PER_SECOND,
+        "channel": wire.channel,
+        "speaker": None if wire.speaker is None else str(wire.speaker),
+        "locale": wire.locale,
+        "display": best.display or "",
+        "lexical": best.lexical or "",
+        "confidence": best.confidence,
+        "words": _words(best),
+    }
 
 
 def _words(best: NBest) -> list[dict[str, Any]] | None:
@@ -44,7 +52,7 @@ def _words(best: NBest) -> list[dict[str, Any]] | None:
     words = []
     for word in timed:
         start, length = word.offset_in_ticks, word.duration_in_ticks
-        if start is None or length is None:
+        if start is None or length is None or not isfinite(start + length):
             start, length = ticks(start, word.offset), ticks(length, word.duration)
             if start is None or length is None:
                 return None

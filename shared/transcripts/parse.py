@@ -10,15 +10,19 @@ import codecs
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from shared.transcripts.framing import PHRASES_KEY, Framer, FramingError, json_type
 from shared.transcripts.model import Phrase
-from shared.transcripts.normalize import UnusablePhrase, normalize_phrase
+from shared.transcripts.normalize import PhraseFields, UnusablePhrase, phrase_fields
 from shared.transcripts.timing import TICKS_PER_SECOND, ticks
 from shared.transcripts.wire import RecognizedPhrase, ResultFile
 
 MAX_PROBLEMS = 20
+_PHRASES = TypeAdapter(list[RecognizedPhrase])
+# Literals Python's json module refuses and pydantic-core's parser accepts: batches holding them go the
+# phrase-by-phrase way, which reports them.
+_NOT_JSON = ("NaN", "Infinity")
 
 
 class ParseOutcome(BaseModel):
@@ -48,13 +52,25 @@ def _speaker_order(speaker: str) -> tuple[bool, int, str]:
 
 
 class ResultFileParser:
-    """feed(chunk) as bytes arrive, then close() for the outcome; on_phrase gets each valid phrase."""
+    """feed(chunk) as bytes arrive, then close() for the outcome; on_phrase gets each valid phrase.
+
+    `fields_parser` gives the phrases as plain values (normalize.phrase_fields) instead of models: the
+    harvest's hot path, which spools them without building a model."""
 
     def __init__(self, on_phrase: Callable[[Phrase], None]) -> None:
-        self._on_phrase = on_phrase
+        self._init(lambda fields: on_phrase(Phrase.model_validate(fields)))
+
+    @classmethod
+    def fields_parser(cls, on_fields: Callable[[PhraseFields], None]) -> "ResultFileParser":
+        parser = cls.__new__(cls)
+        parser._init(on_fields)
+        return parser
+
+    def _init(self, on_fields: Callable[[PhraseFields], None]) -> None:
+        self._on_fields = on_fields
         self._decoder = codecs.getincrementaldecoder("utf-8-sig")()
         self._header: dict[str, Any] = {}
-        self._framer = Framer(self._header.__setitem__, self._phrase, self._problem)
+        self._framer = Framer(self._header.__setitem__, self._phrase, self._problem, self._batch)
         self._problems: list[str] = []
         self._more_problems = 0
         self._stopped = False
@@ -127,21 +143,43 @@ class ResultFileParser:
         if "nBest" not in value and value.get("recognitionStatus", "Success") != "Success":
             return  # a phrase the service failed to recognise carries nothing to show
         try:
-            phrase = normalize_phrase(RecognizedPhrase.model_validate(value))
+            wire = RecognizedPhrase.model_validate(value)
         except ValidationError as error:
             self._problem(f"{PHRASES_KEY}[{index}]: {describe(error)}")
             return
+        self._accept(wire, index)
+
+    def _batch(self, text: str) -> bool:
+        """Phrases framed as one JSON array, parsed and validated by pydantic-core in one call. All or
+        nothing: any problem (bad JSON, a phrase that does not validate) sends the batch the one-by-one way,
+        which skips or reports each phrase exactly."""
+        if any(literal in text for literal in _NOT_JSON):
+            return False
+        try:
+            phrases = _PHRASES.validate_json(f"[{text}]")
+        except ValidationError:
+            return False
+        index = self._index
+        self._index = index + len(phrases)
+        for offset, wire in enumerate(phrases):
+            self._accept(wire, index + offset)
+        return True
+
+    def _accept(self, wire: RecognizedPhrase, index: int) -> None:
+        try:
+            fields = phrase_fields(wire)
         except UnusablePhrase as error:
             self._problem(f"{PHRASES_KEY}[{index}]: {error}")
             return
         self._count += 1
-        if phrase.channel is not None:
-            self._channels.add(phrase.channel)
-        if phrase.speaker is not None:
-            self._speakers.add(phrase.speaker)
-        if phrase.locale is not None:
-            self._locales[phrase.locale] = None
-        self._on_phrase(phrase)
+        channel, speaker, locale = fields["channel"], fields["speaker"], fields["locale"]
+        if channel is not None:
+            self._channels.add(channel)
+        if speaker is not None:
+            self._speakers.add(speaker)
+        if locale is not None:
+            self._locales[locale] = None
+        self._on_fields(fields)
 
     def _problem(self, message: str) -> None:
         if len(self._problems) < MAX_PROBLEMS:

@@ -2,12 +2,9 @@
 
 from collections.abc import Iterable, Iterator
 
-from pydantic import TypeAdapter
-
 from shared.transcripts.model import Phrase, TranscriptHeader
 from shared.transcripts.renderer import stream
-
-_PHRASE = TypeAdapter(Phrase)
+from shared.transcripts.spoken import Spoken
 
 
 class JsonRenderer:
@@ -16,11 +13,11 @@ class JsonRenderer:
     def __init__(self, header: TranscriptHeader) -> None:
         self._head: bytes | None = header.model_dump_json().encode()[:-1] + b',"phrases":['
 
-    def add(self, phrase: Phrase) -> bytes:
+    def add(self, phrase: Spoken) -> bytes:
         if self._head is None:
-            return b",\n" + _PHRASE.dump_json(phrase)
+            return b",\n" + phrase.line
         head, self._head = self._head, None
-        return head + b"\n" + _PHRASE.dump_json(phrase)
+        return head + b"\n" + phrase.line
 
     def close(self) -> bytes:
         head, self._head = self._head or b"", None

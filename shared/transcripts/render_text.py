@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 from shared.transcripts.labels import Labels
 from shared.transcripts.model import Phrase, TranscriptHeader
 from shared.transcripts.renderer import stream
+from shared.transcripts.spoken import Spoken
 from shared.transcripts.timing import clock
 
 PARAGRAPH_CHARS = 1000
@@ -24,7 +25,7 @@ class TextRenderer:
         self._voice: str | None = None
         self._length = 0
 
-    def add(self, phrase: Phrase) -> bytes:
+    def add(self, phrase: Spoken) -> bytes:
         text = " ".join(phrase.text.split())
         if not text:
             return b""

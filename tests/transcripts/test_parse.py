@@ -336,3 +336,47 @@ def test_feed_after_an_error_is_ignored_and_close_is_stable():
 def test_seed_document_is_json():
     """Guard for the builders: what they produce is plain JSON."""
     assert json.loads(encode(result([phrase("x.", 0, 1, words="lexical")])))
+
+
+def test_batched_phrases_agree_with_one_by_one_and_locate_problems():
+    """Runs of phrases are validated as one JSON array; anything odd in a run (a phrase that does not
+    validate, a nested value that looks like a phrase boundary, NaN) sends that run the one-by-one way."""
+    phrases = [phrase(f"Line {i}.", i, i + 0.5, channel=i % 2, words="lexical") for i in range(100)]
+    phrases[20]["nBest"][0]["display"] = "Not a number: NaN."
+    phrases[40]["futureField"] = [{"x": 1}, {"recognitionStatus": "Success", "nBest": []}]
+    del phrases[70]["nBest"]
+    data = encode(result(phrases))
+    outcome, parsed = parse_everywhere(data)
+    assert outcome.problems == ["recognizedPhrases[70]: nBest missing"]
+    assert outcome.phrase_count == 99
+    one_by_one: list[Phrase] = []
+    parser = ResultFileParser(one_by_one.append)
+    parser._framer._on_batch = None  # the reference: every phrase framed and validated on its own
+    parser.feed(data)
+    assert (parser.close(), one_by_one) == (outcome, parsed)
+    assert [p.display for p in parsed][69:71] == ["Line 69.", "Line 71."]
+    assert parsed[20].display == "Not a number: NaN."
+    taken: list[str] = []
+    parser = ResultFileParser(lambda _: None)
+    offer = parser._framer._on_batch
+    assert offer is not None
+    parser._framer._on_batch = lambda text: offer(text) and not taken.append(text)
+    parser.feed(data)
+    assert parser.close() == outcome
+    assert len(taken) >= 3  # the batch path did most of the work
+
+
+def test_infinite_numbers_fall_back_or_are_reported():
+    """1e400 is valid JSON and decodes to infinity: never a crash, never an infinite time."""
+    endless = phrase("Hello there.", 0, 1, words="lexical")
+    endless["offsetInTicks"] = 1e400  # the ISO offset is still there
+    endless["nBest"][0]["words"][0]["durationInTicks"] = 1e400
+    lost = phrase("Where?", 1, 2)
+    del lost["offset"]
+    lost["offsetInTicks"] = 1e400
+    data = encode(result([endless, lost])).replace(b"Infinity", b"1e400")
+    outcome, parsed = parse_everywhere(data)
+    assert outcome.problems == ["recognizedPhrases[1]: offset missing"]
+    assert parsed[0].start == 0.0
+    assert parsed[0].words is not None
+    assert parsed[0].words[0].end == 0.5

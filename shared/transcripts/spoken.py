@@ -1,0 +1,37 @@
+"""What the renderers read of a phrase, cheap to build: the hot path of a harvest renders every phrase of a
+result file four times over, and pydantic models cost several microseconds each to build or to read back.
+
+A Spoken carries the phrase's normalised JSON (`line`, exactly as the `Phrase` schema serialises it, so the
+JSON renderer copies it), and for the text and caption renderers only the fields they use, with word timings
+as plain tuples. `Spoken.of` builds one from a `Phrase`; the spool builds them from its compact records.
+"""
+
+from typing import NamedTuple
+
+from shared.transcripts.model import Phrase
+
+# A timed word: (text, start seconds, end seconds).
+TimedWord = tuple[str, float, float]
+
+
+class Spoken(NamedTuple):
+    start: float
+    end: float
+    channel: int | None
+    speaker: str | None
+    text: str  # the display form, or the lexical form when there is no display text
+    words: tuple[TimedWord, ...] | None
+    line: bytes
+
+    @classmethod
+    def of(cls, phrase: Phrase) -> "Spoken":
+        words = None if phrase.words is None else tuple((w.text, w.start, w.end) for w in phrase.words)
+        return cls(
+            phrase.start,
+            phrase.end,
+            phrase.channel,
+            phrase.speaker,
+            phrase.text,
+            words,
+            phrase.model_dump_json().encode(),
+        )
