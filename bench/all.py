@@ -12,7 +12,9 @@ def main() -> None:
         ("webhook latency", webhook_latency.main, ["--jobs", "20"]),
         ("large result", large_result.main, ["--mb", "500"]),
     ]:
-        print(f"\n== {name}: python -m bench.{run.__module__.rsplit('.', 1)[-1]} {' '.join(argv)}", flush=True)
+        print(
+            f"\n== {name}: python -m bench.{run.__module__.rsplit('.', 1)[-1]} {' '.join(argv)}", flush=True
+        )
         run(argv)
 
 
