@@ -40,11 +40,15 @@ def test_timer_queue_harvest_under_the_host(azurite, fresh_emulator, run_host, m
     ).id
 
     with run_host(REPO_ROOT, env) as host:
-        wait_for(lambda: stack.manifest(ok) and stack.manifest(failed), timeout=60, what="both manifests")
+
+        def counts():
+            status = requests.get(host.url("/api/status"), params={"code": host.function_key}, timeout=10)
+            assert status.status_code == 200
+            return status.json()["counts"].get("transcription")
+
+        # The ledger says Harvested after each manifest is written, the last step of a harvest.
+        wait_for(lambda: counts() == {"Harvested": 2}, timeout=60, what="both jobs harvested")
         status = requests.get(host.url("/api/status"), params={"code": host.function_key}, timeout=10)
-        assert status.status_code == 200
-        counts = status.json()["counts"]["transcription"]
-        assert counts == {"Harvested": 2}
         assert status.json()["oldestOpen"] is None
         unauthorised = requests.get(host.url("/api/status"), timeout=10)
         assert unauthorised.status_code == 401

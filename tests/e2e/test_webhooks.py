@@ -25,6 +25,11 @@ QUIET = "0 0 0 1 1 *"  # the timer stays out of the way: only the web hook can e
 TIMEOUT = 10
 
 
+def harvested(stack, job):
+    record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
+    return record is not None and record.state is LedgerState.HARVESTED
+
+
 def finished(stack, job_id):
     def done():
         transcription = stack.speech.get_transcription(job_id)
@@ -101,7 +106,8 @@ def test_signed_completion_is_harvested_unsigned_and_forged_ones_are_refused(hos
         "action": "enqueued",
         "state": "Queued",
     }
-    wait_for(lambda: stack.manifest(job), timeout=20, what="the manifest written by the host's harvest")
+    # The ledger says Harvested only after the manifest is written: wait for that, the last step.
+    wait_for(lambda: harvested(stack, job), timeout=20, what="the host's harvest to finish")
 
     again = post(host, *event("TranscriptionCompletion", entity))  # the service retries; no second harvest
     assert again.json()["action"] == "recorded"
@@ -134,7 +140,8 @@ def test_registered_hook_answers_the_challenge_and_its_completion_leads_to_a_man
     assert [d.status_code for d in challenges] == [200]
 
     job = stack.submit(["call-0042-stereo.wav"])
-    manifest = wait_for(lambda: stack.manifest(job), timeout=20, what="a manifest driven by the web hook")
+    wait_for(lambda: harvested(stack, job), timeout=20, what="a harvest driven by the web hook")
+    manifest = stack.manifest(job)
     assert manifest["status"] == "Succeeded"
     record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
     assert record.state is LedgerState.HARVESTED
