@@ -320,3 +320,30 @@ def test_job_with_destination_container_url_is_read_with_our_credential(make_sta
     assert all(r["validation"]["valid"] for r in manifest["results"])
     assert "sig=" not in json.dumps(manifest)
     assert "sig=" not in stack.blobs(job)[f"transcriptions/{job}/transcription.json"].decode()
+
+
+def test_harvest_over_its_time_budget_continues_in_a_new_message(make_stack):
+    """Bounded work per invocation: past the budget the harvest enqueues its continuation and stops cleanly."""
+    stack = make_stack(HARVEST_TIME_BUDGET_SECONDS="60")
+    job = stack.submit(["a.wav", "b.wav", "c.wav"])
+    finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    [body] = stack.drain()
+    ticks = iter(range(0, 10_000, 45))  # each look at the clock: 45 s later
+    slow = dataclasses.replace(runtime.harvester(stack.parts), monotonic=lambda: float(next(ticks)))
+
+    assert slow.harvest(parse_request(body)) is Outcome.CONTINUED
+    assert stack.manifest(job) is None
+    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).state is LedgerState.HARVESTING
+    [continuation] = stack.drain()
+    assert parse_request(continuation).reason.value == "continuation"
+    done_before = {
+        b.name: b.etag for b in stack.parts.destination.container.list_blobs() if "/raw/" in b.name
+    }
+    assert done_before
+
+    assert runtime.harvester(stack.parts).harvest(parse_request(continuation)) is Outcome.HARVESTED
+    manifest = stack.manifest(job)
+    assert len(manifest["results"]) == 4
+    after = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
+    assert all(after[name] == etag for name, etag in done_before.items())
