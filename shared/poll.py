@@ -11,10 +11,13 @@ Every call goes through the client's rate limiter and retry policy (Retry-After 
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from azure.core.paging import ItemPaged
 
 from shared import logs
 from shared.ledger import ConcurrencyError, Ledger, PollerState
@@ -42,14 +45,9 @@ HOUSEKEEPING_EVERY = timedelta(minutes=5)
 _POLLER = "transcriptions"
 
 
-def _pages(transcriptions: Iterable[Transcription]) -> Iterator[list[Transcription]]:
-    """A pager's pages (a plain list is one page), so each page can be matched with the ledger at once."""
-    by_page = getattr(transcriptions, "by_page", None)
-    if by_page is None:
-        yield list(transcriptions)
-        return
-    for page in by_page():
-        yield list(page)
+def _pages(pager: ItemPaged[Transcription]) -> Iterator[list[Transcription]]:
+    """A pager's pages, so each page can be matched with the ledger at once."""
+    return (list(page) for page in pager.by_page())
 
 
 def odata_time(value: datetime) -> str:
@@ -118,20 +116,23 @@ class Poller:
         )
 
         # 1. Incremental discovery (or the first-start backfill).
-        list_started = self.clock()
         if state.watermark is None:
             report.backfill = True
             since = self.settings.discover_since
             pager = self.speech.list_transcriptions(
                 filter=f"createdDateTime ge {odata_time(since)}" if since else None
             )
-            reason = RequestReason.POLL
         else:
             since = state.watermark - timedelta(seconds=self.settings.poll_overlap_seconds)
             pager = self.speech.list_transcriptions(filter=f"lastActionDateTime ge {odata_time(since)}")
-            reason = RequestReason.POLL
-        self._apply_all(pager, report, now, tracked, reason, source="poll")
-        watermark = list_started.replace(microsecond=0)
+        pages = _pages(pager)
+        first = next(pages, [])
+        # The next tick reads from when the service answered this one, by the service's clock (floored to the
+        # second, as it stamps lastActionDateTime), so skew between our clock and the service's never hides a change.
+        watermark = (self.speech.server_time or now).replace(microsecond=0)
+        self._apply_all(
+            itertools.chain([first], pages), report, now, tracked, RequestReason.POLL, source="poll"
+        )
         report.watermark = watermark
 
         # 2. One page of the periodic reconcile sweep, when one is due or under way.
@@ -160,7 +161,7 @@ class Poller:
 
     def _apply_all(
         self,
-        transcriptions: Iterable[Transcription],
+        pages: Iterable[list[Transcription]],
         report: TickReport,
         now: datetime,
         tracked: set[str] | None,
@@ -168,7 +169,7 @@ class Poller:
         *,
         source: str,
     ) -> None:
-        for page in _pages(transcriptions):
+        for page in pages:
             # A big page (backfill, reconcile) reads the ledger once instead of once per job.
             known = self.ledger.known(JobKind.TRANSCRIPTION) if len(page) > PREFETCH_ABOVE else None
             for transcription in page:
@@ -202,7 +203,7 @@ class Poller:
         pages = self.speech.list_transcriptions(top=RECONCILE_PAGE, skip=skip).by_page()
         page = list(next(pages, []))
         report.reconcile_page = True
-        self._apply_all(page, report, now, tracked, RequestReason.RECONCILE, source="reconcile")
+        self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")
         if len(page) < RECONCILE_PAGE or getattr(pages, "continuation_token", "x") is None:
             report.reconcile_finished = True
             return state.model_copy(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
@@ -36,6 +37,10 @@ class AdminClient:
 
     def stats(self) -> StatsOut:
         return StatsOut.model_validate_json(self._call("GET", "/stats").content)
+
+    def server_time(self) -> datetime:
+        """The emulator's clock as its Date header says (what a client watermarking by the service sees)."""
+        return parsedate_to_datetime(self._call("GET", "/stats").headers["date"])
 
     def reset_stats(self) -> None:
         self._call("POST", "/stats/reset")

@@ -6,6 +6,7 @@ models that keep the received JSON as `.wire`; failures raise the typed errors o
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Self, TypeVar
 
 import requests
@@ -69,6 +70,11 @@ class SpeechClient:
     def calls(self) -> int:
         """Speech API HTTP requests actually sent by this client, retries included (for cost accounting)."""
         return self._pipeline.calls
+
+    @property
+    def server_time(self) -> datetime | None:
+        """The service's clock (the `Date` of its latest answer), so watermarks never depend on our clock."""
+        return self._pipeline.server_time
 
     def close(self) -> None:
         """Close the requests session if this client created it."""

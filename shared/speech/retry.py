@@ -103,13 +103,19 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
         return max(0.0, float(text))
     except ValueError:
         pass
+    when = http_date(text)
+    return None if when is None else max(0.0, (when - now).total_seconds())
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP date (`Date`, `Retry-After`) as an aware datetime; None if absent or unreadable."""
+    if not value:
+        return None
     try:
-        when = parsedate_to_datetime(text)
+        when = parsedate_to_datetime(value.strip())
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: datetime) -> float | None:

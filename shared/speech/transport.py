@@ -27,6 +27,7 @@ from shared.speech.ratelimit import SlidingWindowLimiter, credential_fingerprint
 from shared.speech.retry import (
     IncompleteBodyError,
     RetryPolicy,
+    http_date,
     is_retryable_exception,
     is_retryable_status,
     next_wait,
@@ -221,6 +222,8 @@ class Pipeline:
             RateLimitLayer(AuthLayer(self._http, self._auth), limiter, sleep), retry or RetryPolicy(), sleep
         )
 
+        self.server_time: datetime | None = None
+
     @property
     def calls(self) -> int:
         return self._http.calls
@@ -248,6 +251,8 @@ class Pipeline:
         except requests.RequestException as exc:
             raise SpeechTransportError(self._describe(request, exc)) from exc
         if response.status in set(accept):
+            lowered = {name.lower(): value for name, value in response.headers.items()}
+            self.server_time = http_date(lowered.get("date")) or self.server_time
             return response
         raise error_from_response(
             response.status,

@@ -69,3 +69,16 @@ def test_overdue_job_is_warned_about_and_found_missing_when_deleted(make_stack, 
     assert report.missing == 1
     assert f"job_warning kind=transcription id={job}" in caplog.text
     assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).state is LedgerState.MISSING
+
+
+def test_watermark_follows_the_service_clock_not_ours(make_stack):
+    """A host clock a day ahead must not make the next tick skip changes: the watermark is the service's time."""
+    stack = make_stack()
+    [job] = stack.emulator.admin.seed(1, status="Running")
+    skewed = poller(stack, lambda: datetime.now(UTC) + timedelta(days=1))
+    report = skewed.tick()
+    service_now = stack.emulator.admin.server_time()
+    assert report.watermark <= service_now
+    assert service_now - report.watermark < timedelta(seconds=30)
+    stack.emulator.admin.complete(job, "Succeeded")
+    assert skewed.tick().enqueued_ids == [job]

@@ -55,8 +55,12 @@ def test_backfill_then_idle_then_k_changed(seeded):
     for job_id in running:
         stack.emulator.admin.complete(job_id, "Succeeded")
     last_change = datetime.now(UTC).replace(microsecond=0)
-    # The service stamps changes to the second: let the clock leave that second, as a real minute tick would.
-    wait_for(lambda: datetime.now(UTC).replace(microsecond=0) > last_change, what="the next second")
+    # The service stamps changes to the second, and the watermark is the service's clock (its Date header):
+    # let that clock leave the second of the last change, as it would between two minute ticks.
+    wait_for(
+        lambda: stack.emulator.admin.server_time() > last_change,
+        what="the service's clock to reach the next second",
+    )
 
     stack.emulator.admin.reset_stats()
     changed = poller.tick()
