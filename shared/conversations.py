@@ -22,12 +22,12 @@ from datetime import UTC, datetime, timedelta
 
 from shared import layout, logs
 from shared.destination import Destination
-from shared.harvest import Outcome, record_harvested, record_missing, save_change
+from shared.harvest import Outcome
 from shared.ledger import Ledger
 from shared.manifest import DerivedEntry, JobError, Manifest, ResultEntry, Validation
 from shared.poll import apply_observation
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
-from shared.records import update_record
+from shared.records import record_harvested, record_missing, save_change, update_record
 from shared.redact import redact_text
 from shared.replies import ApiModel, Reply, error_reply, json_reply
 from shared.settings import Settings

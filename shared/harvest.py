@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from shared import layout, logs
 from shared.content import ContentError, ContentExpiredError, ContentReader
 from shared.destination import Destination, Written
-from shared.ledger import ConcurrencyError, Ledger
+from shared.ledger import Ledger
 from shared.manifest import (
     BlobEntry,
     DerivedEntry,
@@ -39,6 +39,7 @@ from shared.manifest import (
 )
 from shared.poll import observation_of
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
+from shared.records import record_harvested, record_missing, save_change
 from shared.redact import strip_sas
 from shared.settings import Settings
 from shared.speech import NotFoundError, SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
@@ -46,10 +47,8 @@ from shared.states import (
     JobKind,
     JobRecord,
     LedgerState,
-    harvest_finished,
     harvest_started,
     observe,
-    went_missing,
 )
 from shared.transcripts.derive import Deriver
 from shared.transcripts.naming import transcript_stem
@@ -382,62 +381,6 @@ class Harvester:
             report=report,
             harvested_at=self.clock(),
         )
-
-
-# --- ledger writes shared by every harvester (transcriptions here, conversations in shared.conversations) ---
-
-
-def save_change(ledger: Ledger, new: JobRecord, old: JobRecord | None, now: datetime) -> JobRecord:
-    """Save, and on a concurrent change re-read and re-apply only our state change (last writer of the
-    harvest fields wins; the ledger never goes backwards from Harvested)."""
-    for _ in range(3):
-        try:
-            saved = ledger.save(new)
-        except ConcurrencyError:
-            current = ledger.get(new.kind, new.id)
-            if current is not None and current.state is LedgerState.HARVESTED:
-                return current
-            changes = {
-                k: v
-                for k, v in new.model_dump(exclude={"etag"}).items()
-                if old is None or getattr(old, k) != v
-            }
-            new = (current or new).model_copy(update={**changes, "etag": current.etag if current else None})
-            continue
-        if old is None or saved.state is not old.state:
-            logs.transition(saved, old.state.value if old else None, now)
-        return saved
-    raise ConcurrencyError(f"{new.kind.value} {new.id}: ledger row kept changing")
-
-
-def _known_or_new(
-    record: JobRecord | None, kind: JobKind, job_id: str, status: str, now: datetime
-) -> JobRecord:
-    """The ledger row, or a new Queued one for a harvest request whose row is missing (e.g. a replay)."""
-    return record or JobRecord(
-        kind=kind, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=now
-    )
-
-
-def record_harvested(
-    ledger: Ledger,
-    record: JobRecord | None,
-    *,
-    kind: JobKind,
-    job_id: str,
-    manifest_path: str,
-    status: str,
-    now: datetime,
-) -> JobRecord:
-    base = _known_or_new(record, kind, job_id, status, now)
-    return save_change(ledger, harvest_finished(base, now, manifest_path, status), record, now)
-
-
-def record_missing(
-    ledger: Ledger, record: JobRecord | None, *, kind: JobKind, job_id: str, reason: str, now: datetime
-) -> JobRecord:
-    base = _known_or_new(record, kind, job_id, "Unknown", now)
-    return save_change(ledger, went_missing(base, reason), record, now)
 
 
 def _tee(chunks: Iterator[bytes], sink: Callable[[bytes], None] | None) -> Iterator[bytes]:

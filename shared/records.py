@@ -13,7 +13,7 @@ from datetime import datetime
 
 from shared import logs
 from shared.ledger import ConcurrencyError, Ledger
-from shared.states import JobKind, JobRecord
+from shared.states import JobKind, JobRecord, LedgerState, harvest_finished, went_missing
 
 ATTEMPTS = 3
 
@@ -54,3 +54,59 @@ def update_record(
         return saved
     logs.event("ledger_contention", logging.WARNING, kind=kind.value, id=job_id)
     raise ConcurrencyError(f"{kind.value} {job_id}: ledger row kept changing")
+
+
+# --- the harvesters' writes: they merge on conflict rather than decide again ---
+
+
+def save_change(ledger: Ledger, new: JobRecord, old: JobRecord | None, now: datetime) -> JobRecord:
+    """Save, and on a concurrent change re-read and re-apply only our state change (last writer of the
+    harvest fields wins; the ledger never goes backwards from Harvested)."""
+    for _ in range(3):
+        try:
+            saved = ledger.save(new)
+        except ConcurrencyError:
+            current = ledger.get(new.kind, new.id)
+            if current is not None and current.state is LedgerState.HARVESTED:
+                return current
+            changes = {
+                k: v
+                for k, v in new.model_dump(exclude={"etag"}).items()
+                if old is None or getattr(old, k) != v
+            }
+            new = (current or new).model_copy(update={**changes, "etag": current.etag if current else None})
+            continue
+        if old is None or saved.state is not old.state:
+            logs.transition(saved, old.state.value if old else None, now)
+        return saved
+    raise ConcurrencyError(f"{new.kind.value} {new.id}: ledger row kept changing")
+
+
+def known_or_new(
+    record: JobRecord | None, kind: JobKind, job_id: str, status: str, now: datetime
+) -> JobRecord:
+    """The ledger row, or a new Queued one for a harvest request whose row is missing (e.g. a replay)."""
+    return record or JobRecord(
+        kind=kind, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=now
+    )
+
+
+def record_harvested(
+    ledger: Ledger,
+    record: JobRecord | None,
+    *,
+    kind: JobKind,
+    job_id: str,
+    manifest_path: str,
+    status: str,
+    now: datetime,
+) -> JobRecord:
+    base = known_or_new(record, kind, job_id, status, now)
+    return save_change(ledger, harvest_finished(base, now, manifest_path, status), record, now)
+
+
+def record_missing(
+    ledger: Ledger, record: JobRecord | None, *, kind: JobKind, job_id: str, reason: str, now: datetime
+) -> JobRecord:
+    base = known_or_new(record, kind, job_id, "Unknown", now)
+    return save_change(ledger, went_missing(base, reason), record, now)

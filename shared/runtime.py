@@ -24,7 +24,7 @@ from shared.harvest import Harvester, Outcome
 from shared.ledger import ConcurrencyError, Ledger
 from shared.poll import Poller
 from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, parse_request
-from shared.records import update_record
+from shared.records import known_or_new, update_record
 from shared.redact import redact_text
 from shared.replies import Reply
 from shared.settings import Discovery, Settings, settings
@@ -207,14 +207,7 @@ def _poison(
     def change(current: JobRecord | None) -> JobRecord | None:
         if current is not None and current.state is LedgerState.HARVESTED:
             return None
-        base = current or JobRecord(
-            kind=request.kind,
-            id=request.id,
-            state=LedgerState.QUEUED,
-            service_status="Unknown",
-            first_seen=now,
-        )
-        return harvest_poisoned(base, reason)
+        return harvest_poisoned(known_or_new(current, request.kind, request.id, "Unknown", now), reason)
 
     with contextlib.suppress(ConcurrencyError):  # logged as contention; the poison queue has the message
         update_record(parts.ledger, request.kind, request.id, change, now)
