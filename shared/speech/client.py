@@ -4,21 +4,16 @@
 models that keep the received JSON as `.wire`; failures raise the typed errors of shared.speech.errors.
 """
 
-import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Self, TypeVar
+from typing import TypeVar, Unpack
 
-import requests
-from azure.core.credentials import TokenCredential
 from azure.core.paging import ItemPaged
 
+from shared.speech.base import ClientOptions, PipelineClient
 from shared.speech.definitions import TranscriptionDefinition, version_problems
 from shared.speech.errors import UnexpectedResponseError
 from shared.speech.files import TranscriptionFile
-from shared.speech.retry import RetryPolicy
 from shared.speech.transcriptions import Transcription
-from shared.speech.transport import HttpResponse, Pipeline, Timeout
+from shared.speech.transport import HttpResponse
 from shared.speech.versions import (
     ApiVersion,
     QueryValue,
@@ -37,54 +32,16 @@ M = TypeVar("M", bound=WireModel)
 _DELETED = (200, 204, 404)  # DELETE is idempotent: "successfully deleted or did not exist"
 
 
-class SpeechClient:
+class SpeechClient(PipelineClient):
     def __init__(
         self,
         endpoint: str,
         *,
         api_version: ApiVersion | str = ApiVersion.V2024_11_15,
-        key: str | None = None,
-        credential: TokenCredential | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: Timeout = (5.0, 60.0),
-        session: requests.Session | None = None,
-        rate_limit: int = 100,
-        rate_window: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        **options: Unpack[ClientOptions],
     ) -> None:
-        self.endpoint = normalize_endpoint(endpoint)
+        super().__init__(normalize_endpoint(endpoint), **options)
         self.api_version = ApiVersion(api_version)
-        self._pipeline = Pipeline(
-            self.endpoint,
-            key=key,
-            credential=credential,
-            retry=retry,
-            timeout=timeout,
-            session=session,
-            rate_limit=rate_limit,
-            rate_window=rate_window,
-            sleep=sleep,
-        )
-
-    @property
-    def calls(self) -> int:
-        """Speech API HTTP requests actually sent by this client, retries included (for cost accounting)."""
-        return self._pipeline.calls
-
-    @property
-    def server_time(self) -> datetime | None:
-        """The service's clock (the `Date` of its latest answer), so watermarks never depend on our clock."""
-        return self._pipeline.server_time
-
-    def close(self) -> None:
-        """Close the requests session if this client created it."""
-        self._pipeline.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     # -- transcriptions ------------------------------------------------------------------------------------
 

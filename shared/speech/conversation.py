@@ -5,17 +5,11 @@ through the same stack (auth, rate limit, retries, typed errors).
 """
 
 import re
-import time
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Self
+from typing import Unpack
 from urllib.parse import quote, urlsplit
 
-import requests
-from azure.core.credentials import TokenCredential
-
-from shared.speech.retry import RetryPolicy
-from shared.speech.transport import Pipeline, Timeout
+from shared.speech.base import ClientOptions, PipelineClient
 from shared.speech.wire import OpenEnum, WireModel
 
 # Regional endpoints of public and sovereign clouds; custom domains (<name>.cognitiveservices.azure.com) do
@@ -70,36 +64,9 @@ class OfflineTask(WireModel):
         return isinstance(self.processing_status, ProcessingStatus) and self.processing_status.is_terminal
 
 
-class ConversationClient:
-    def __init__(
-        self,
-        endpoint: str,
-        *,
-        key: str | None = None,
-        credential: TokenCredential | None = None,
-        retry: RetryPolicy | None = None,
-        timeout: Timeout = (5.0, 60.0),
-        session: requests.Session | None = None,
-        rate_limit: int = 100,
-        rate_window: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self.endpoint = endpoint.rstrip("/") + "/"
-        self._pipeline = Pipeline(
-            self.endpoint,
-            key=key,
-            credential=credential,
-            retry=retry,
-            timeout=timeout,
-            session=session,
-            rate_limit=rate_limit,
-            rate_window=rate_window,
-            sleep=sleep,
-        )
-
-    @property
-    def calls(self) -> int:
-        return self._pipeline.calls
+class ConversationClient(PipelineClient):
+    def __init__(self, endpoint: str, **options: Unpack[ClientOptions]) -> None:
+        super().__init__(endpoint.rstrip("/") + "/", **options)
 
     def _url(self, conversation_id: str) -> str:
         return f"{self.endpoint}offlinetask?id={quote(conversation_id, safe='')}"
@@ -116,12 +83,3 @@ class ConversationClient:
     def delete(self, conversation_id: str) -> None:
         """Remove the stored transcription; one already gone (404) is fine, so redelivery is harmless."""
         self._pipeline.call("DELETE", self._url(conversation_id), accept=(200, 204, 404))
-
-    def close(self) -> None:
-        self._pipeline.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
