@@ -294,6 +294,8 @@ class Harvester:
                 )
             derived = deriver.finish()
             outcome = derived.outcome
+            source = strip_sas(outcome.source) if outcome.source else None
+            source_header = header_safe(source or "")
             stem = transcript_stem(outcome.source, file.name, taken) if parse else None
             transcripts: list[DerivedEntry] = []
             for output in derived.outputs:
@@ -304,14 +306,14 @@ class Harvester:
                     path,
                     output.chunks(),
                     content_type=output.content_type,
-                    metadata={**metadata, "source": header_safe(strip_sas(outcome.source or ""))},
+                    metadata={**metadata, "source": source_header},
                 )
                 transcripts.append(
                     DerivedEntry(format=output.extension, blob=path, size=written.size, sha256=written.sha256)
                 )
             raw_meta = {**metadata, "stem": stem or "", "valid": str(outcome.valid).lower()}
-            if outcome.source:
-                raw_meta["source"] = header_safe(strip_sas(outcome.source))
+            if source:
+                raw_meta["source"] = source_header
             committed = raw.commit(raw_meta)
         validation = (
             Validation(valid=outcome.valid, problems=outcome.problems[:20])
@@ -321,7 +323,7 @@ class Harvester:
         return ResultEntry(
             name=file.name,
             kind=file.kind,
-            source=strip_sas(outcome.source) if outcome.source else None,
+            source=source,
             blob=raw_path,
             size=committed.size,
             sha256=committed.sha256,
