@@ -204,7 +204,7 @@ class Poller:
         page = list(next(pages, []))
         report.reconcile_page = True
         self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")
-        if len(page) < RECONCILE_PAGE or getattr(pages, "continuation_token", "x") is None:
+        if len(page) < RECONCILE_PAGE or pages.continuation_token is None:
             report.reconcile_finished = True
             return state.model_copy(
                 update={"reconcile_skip": None, "reconcile_finished": now, "known_total": skip + len(page)}
