@@ -27,11 +27,11 @@ from pydantic import (
 )
 
 from shared.speech.conversation import conversation_endpoint, region_from_endpoint
+from shared.transcripts.derive import FORMATS, parse_channel_labels, parse_formats
 
 DEFAULT_POLL_SCHEDULE = "0 * * * * *"
 DEFAULT_HARVEST_QUEUE = "harvest-requests"
 SUPPORTED_API_VERSIONS = ("2024-11-15", "2025-10-15", "v3.2")
-OUTPUT_FORMATS = ("json", "txt", "srt", "vtt")
 
 
 class SettingsError(ValueError):
@@ -92,7 +92,7 @@ class Settings(BaseModel):
     discover_since: datetime | None = Field(default=None, alias="DISCOVER_SINCE")
     delete_after_harvest: bool = Field(default=False, alias="DELETE_AFTER_HARVEST")
 
-    output_formats: frozenset[str] = Field(default=frozenset(OUTPUT_FORMATS), alias="OUTPUT_FORMATS")
+    output_formats: frozenset[str] = Field(default=frozenset(FORMATS), alias="OUTPUT_FORMATS")
     channel_labels: dict[int, str] = Field(default_factory=dict, alias="CHANNEL_LABELS")
 
     poll_overlap_seconds: Annotated[int, Field(ge=0, le=3600)] = Field(
@@ -182,25 +182,12 @@ class Settings(BaseModel):
     @field_validator("output_formats", mode="before")
     @classmethod
     def _formats(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        chosen = {part.strip().lower() for part in value.split(",") if part.strip()}
-        unknown = sorted(chosen - set(OUTPUT_FORMATS))
-        if unknown:
-            raise ValueError(
-                f"unknown format(s) {', '.join(unknown)}; choose from {','.join(OUTPUT_FORMATS)}"
-            )
-        return frozenset(chosen)
+        return parse_formats(value) if isinstance(value, str) else value
 
     @field_validator("channel_labels", mode="before")
     @classmethod
     def _labels(cls, value: Any) -> Any:
-        if not isinstance(value, str):
-            return value
-        labels = [part.strip() for part in value.split(",")] if value.strip() else []
-        if any(not label for label in labels):
-            raise ValueError("labels are comma-separated and none may be empty, e.g. Agent,Customer")
-        return dict(enumerate(labels))
+        return parse_channel_labels(value) if isinstance(value, str) else value
 
     @model_validator(mode="after")
     def _destination(self) -> Settings:
