@@ -1,11 +1,20 @@
-"""Speech Harvester's triggers. Each is a few lines; the work happens in shared/ (see shared/runtime.py)."""
+"""Speech Harvester's triggers. Each is a few lines; the work happens in shared/ (see shared/runtime.py).
+
+Indexing imports this module on every cold start, so it imports only azure.functions and the settings: each
+trigger imports shared.runtime (the Speech client, storage SDKs, pydantic models) when it first runs, and the
+host's start-up does not pay for what a trigger needs later (see bench/cold_start.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 
-from shared import runtime
-from shared.replies import Reply
 from shared.settings import DEFAULT_HARVEST_QUEUE, DEFAULT_POLL_SCHEDULE, setting, settings
-from shared.states import JobKind
+
+if TYPE_CHECKING:
+    from shared.replies import Reply
 
 settings()  # fail fast: an invalid setting stops the app at start-up with a message that names it
 
@@ -23,6 +32,8 @@ def _response(reply: Reply) -> func.HttpResponse:
 )
 def poll(timer: func.TimerRequest) -> None:
     """Find finished transcriptions (list + filter) and enqueue their harvest; then poll conversations."""
+    from shared import runtime
+
     runtime.poll_tick()
 
 
@@ -33,12 +44,16 @@ def poll(timer: func.TimerRequest) -> None:
 )
 def harvest(message: func.QueueMessage) -> None:
     """Harvest one transcription or conversation into the destination container."""
+    from shared import runtime
+
     runtime.handle_message(message.get_body(), message.dequeue_count)
 
 
 @app.route(route="status", methods=["GET"])
 def status(req: func.HttpRequest) -> func.HttpResponse:
     """Counts per ledger state and the oldest open job, for ops."""
+    from shared import runtime
+
     report = runtime.status()
     return func.HttpResponse(report.model_dump_json(by_alias=True, indent=2), mimetype="application/json")
 
@@ -46,28 +61,38 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
 @app.route(route="webhooks/speech", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
 def speech_webhook(req: func.HttpRequest) -> func.HttpResponse:
     """Speech web hook events; anonymous for the host, authenticated by their HMAC signature."""
+    from shared import runtime
+
     return _response(runtime.receive_webhook(req.method, req.headers, req.params, req.get_body()))
 
 
 @app.route(route="transcriptions", methods=["POST"])
 def submit_transcription(req: func.HttpRequest) -> func.HttpResponse:
     """Submit a batch transcription and track it."""
+    from shared import runtime
+
     return _response(runtime.submit_transcription(req.get_body()))
 
 
 @app.route(route="transcriptions/{id}", methods=["GET"])
 def transcription_status(req: func.HttpRequest) -> func.HttpResponse:
     """A transcription's ledger state, service status, times and manifest URL."""
-    return _response(runtime.job_status(JobKind.TRANSCRIPTION, req.route_params["id"]))
+    from shared import runtime
+
+    return _response(runtime.job_status(runtime.JobKind.TRANSCRIPTION, req.route_params["id"]))
 
 
 @app.route(route="conversations/{conversationId}", methods=["POST"])
 def track_conversation(req: func.HttpRequest) -> func.HttpResponse:
     """Track an asynchronous conversation transcription until it can be harvested."""
+    from shared import runtime
+
     return _response(runtime.track_conversation(req.route_params["conversationId"]))
 
 
 @app.route(route="conversations/{conversationId}", methods=["GET"])
 def conversation_status(req: func.HttpRequest) -> func.HttpResponse:
     """A conversation's ledger state, service status, times and manifest URL."""
-    return _response(runtime.job_status(JobKind.CONVERSATION, req.route_params["conversationId"]))
+    from shared import runtime
+
+    return _response(runtime.job_status(runtime.JobKind.CONVERSATION, req.route_params["conversationId"]))

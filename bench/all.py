@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench import harvest_throughput, large_result, poll_cost, webhook_latency
+from bench import cold_start, harvest_throughput, large_result, poll_cost, webhook_latency
 
 
 def main() -> None:
@@ -11,6 +11,7 @@ def main() -> None:
         ("harvest throughput", harvest_throughput.main, ["--jobs", "200", "--workers", "6"]),
         ("webhook latency", webhook_latency.main, ["--jobs", "20"]),
         ("large result", large_result.main, ["--mb", "500"]),
+        ("cold start", cold_start.main, ["--rounds", "7"]),
     ]:
         print(
             f"\n== {name}: python -m bench.{run.__module__.rsplit('.', 1)[-1]} {' '.join(argv)}", flush=True

@@ -26,8 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.speech.conversation import conversation_endpoint, region_from_endpoint
-from shared.transcripts.derive import FORMATS, parse_channel_labels, parse_formats
+from shared.transcripts.options import FORMATS, parse_channel_labels, parse_formats
 
 DEFAULT_POLL_SCHEDULE = "0 * * * * *"
 DEFAULT_HARVEST_QUEUE = "harvest-requests"
@@ -214,6 +213,9 @@ class Settings(BaseModel):
         the region named by SPEECH_ENDPOINT (or SPEECH_REGION); None means conversation features are off."""
         if self.conversation_endpoint is not None:
             return self.conversation_endpoint
+        # Imported here, not at the top: validating the settings at start-up must not load the HTTP stack.
+        from shared.speech.conversation import conversation_endpoint, region_from_endpoint  # noqa: PLC0415
+
         region = region_from_endpoint(self.speech_endpoint) or (self.speech_region or "").strip().lower()
         return conversation_endpoint(region) if region else None
 

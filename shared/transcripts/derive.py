@@ -23,43 +23,14 @@ from shared.transcripts.captions import SrtRenderer, VttRenderer
 from shared.transcripts.labels import Labels
 from shared.transcripts.model import Channel, Phrase, TranscriptHeader
 from shared.transcripts.normalize import PhraseFields
+from shared.transcripts.options import CONTENT_TYPES, FORMATS, check_formats
 from shared.transcripts.parse import ParseOutcome, ResultFileParser
 from shared.transcripts.render_json import JsonRenderer
 from shared.transcripts.render_text import TextRenderer
 from shared.transcripts.renderer import Renderer, stream
 from shared.transcripts.spool import PhraseSpool
 
-FORMATS = ("json", "txt", "srt", "vtt")
-CONTENT_TYPES = {
-    "json": "application/json",
-    "txt": "text/plain; charset=utf-8",
-    "srt": "application/x-subrip",
-    "vtt": "text/vtt; charset=utf-8",
-}
 CHUNK_BYTES = 1024 * 1024
-
-
-def parse_formats(value: str) -> frozenset[str]:
-    """`json,txt,srt,vtt` or any subset (case and spaces ignored); an unknown name is a ValueError."""
-    chosen = {part.strip().lower() for part in value.split(",") if part.strip()}
-    _check_formats(chosen)
-    return frozenset(chosen)
-
-
-def parse_channel_labels(value: str) -> dict[int, str]:
-    """`Agent,Customer` -> {0: "Agent", 1: "Customer"}; an empty value means no labels."""
-    labels = [part.strip() for part in value.split(",")] if value.strip() else []
-    if any(not label for label in labels):
-        raise ValueError("channel labels are comma-separated and none may be empty, e.g. Agent,Customer")
-    return dict(enumerate(labels))
-
-
-def _check_formats(formats: Collection[str]) -> None:
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise ValueError(
-            f"unknown transcript format(s) {', '.join(unknown)}; choose from {','.join(FORMATS)}"
-        )
 
 
 @dataclass(frozen=True)
@@ -79,7 +50,7 @@ def _renderers(
     formats: Collection[str], header: TranscriptHeader, channel_labels: Mapping[int, str]
 ) -> dict[str, Callable[[], Renderer]]:
     """A fresh renderer per wanted format, in FORMATS order."""
-    _check_formats(formats)
+    check_formats(formats)
     labels = Labels.for_transcript(header, channel_labels)
     makers: dict[str, Callable[[], Renderer]] = {
         "json": lambda: JsonRenderer(header),
@@ -145,7 +116,7 @@ class Deriver:
         source_display: Callable[[str], str] = strip_sas,
         locale: str | None = None,
     ) -> None:
-        _check_formats(formats)
+        check_formats(formats)
         self._formats = frozenset(formats)
         self._channel_labels = dict(channel_labels)
         self._spool_dir = spool_dir

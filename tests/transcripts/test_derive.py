@@ -9,10 +9,9 @@ from shared.transcripts.derive import (
     Derived,
     Deriver,
     derive_from_phrases,
-    parse_channel_labels,
-    parse_formats,
 )
 from shared.transcripts.model import Phrase, Transcript, TranscriptHeader
+from shared.transcripts.options import parse_channel_labels, parse_formats
 from shared.transcripts.timing import ticks_to_seconds
 from tests.transcripts.builders import encode, feed_randomly, phrase, result
 from tests.transcripts.caption_checks import read_srt, read_vtt
