@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import requests
 from azure.storage.blob import ContainerClient
@@ -33,7 +33,7 @@ T = TypeVar("T")
 KEY = "demo-speech-key"
 WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - a throwaway local value, printed nowhere
 FUNCTION_KEY = "demo-function-key"
-SAMPLES = [
+SAMPLES: list[dict[str, Any]] = [
     {
         "displayName": "Call centre, stereo (agent and customer)",
         "contentUrls": ["https://samples.invalid/calls/call-0042-stereo.wav?phrases=8"],

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import requests
+from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential, TokenCredential
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ResourceNotFoundError
 from azure.storage.blob import BlobClient
 
@@ -20,6 +21,8 @@ from shared.redact import redact_url
 
 CHUNK_SIZE = 1024 * 1024
 TIMEOUT = (5.0, 60.0)
+# What a BlobClient accepts as a credential (a connection's account key arrives as a named key credential).
+StorageCredential = str | dict[str, str] | AzureNamedKeyCredential | AzureSasCredential | TokenCredential
 
 
 class ContentError(RuntimeError):
@@ -49,8 +52,8 @@ class ContentReader:
         self,
         *,
         session: requests.Session | None = None,
-        storage_credentials: dict[str, object] | None = None,
-        default_credential: object | None = None,
+        storage_credentials: dict[str, StorageCredential] | None = None,
+        default_credential: StorageCredential | None = None,
     ) -> None:
         self._session = session or requests.Session()
         self._credentials = {k.rstrip("/"): v for k, v in (storage_credentials or {}).items()}

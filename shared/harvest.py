@@ -78,6 +78,17 @@ def scrub(value: Any) -> Any:
     return value
 
 
+def stored_name(file: TranscriptionFile) -> str:
+    """The name a result file is kept under: its own, or, when the service listed it without one, its id
+    (the last segment of its `self` link), so it is still harvested rather than crashing the harvest."""
+    if file.name:
+        return file.name
+    try:
+        return file.id
+    except ValueError:
+        return "unnamed"
+
+
 def header_safe(text: str) -> str:
     """Blob metadata travels in HTTP headers: ASCII only, so non-ASCII names are percent-encoded."""
     return quote(text, safe=" !#$&'()*+,-./:;=?@[]^_`{|}~")
@@ -202,7 +213,7 @@ class Harvester:
             )
         except NotFoundError:
             return []
-        return sorted(files, key=lambda f: (f.kind == REPORT_KIND, f.name))
+        return sorted(files, key=lambda f: (f.kind == REPORT_KIND, stored_name(f)))
 
     def _harvest_files(
         self, job_id: str, files: list[TranscriptionFile], started: float
@@ -222,11 +233,11 @@ class Harvester:
                 refreshes += 1
                 if refreshes > MAX_REFRESHES:
                     raise
-                logs.event("sas_refresh", id=job_id, file=file.name, error=str(error))
-                fresh = {f.name: f for f in self._list_files(job_id)}
-                if file.name not in fresh:
+                logs.event("sas_refresh", id=job_id, file=stored_name(file), error=str(error))
+                fresh = {stored_name(f): f for f in self._list_files(job_id)}
+                if stored_name(file) not in fresh:
                     raise
-                files[index:] = [fresh.get(f.name, f) for f in files[index:]]
+                files[index:] = [fresh.get(stored_name(f), f) for f in files[index:]]
                 continue
             results.append(entry)
             report = file_report or report
@@ -236,7 +247,8 @@ class Harvester:
     def _harvest_file(
         self, job_id: str, file: TranscriptionFile, taken: set[str]
     ) -> tuple[ResultEntry, ReportSummary | None]:
-        raw_path = layout.raw_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, file.name)
+        name = stored_name(file)
+        raw_path = layout.raw_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, name)
         previous = self.destination.find(raw_path)
         if previous is not None and file.kind != REPORT_KIND:
             reused = self._reuse(job_id, file, previous, taken)
@@ -244,8 +256,8 @@ class Harvester:
                 return reused, None
         url = file.content_url
         if not url:
-            raise ContentError(f"{file.name}: the service gave no contentUrl")
-        metadata = {"transcriptionid": job_id, "sourcefile": header_safe(file.name), "kind": file.kind or ""}
+            raise ContentError(f"{name}: the service gave no contentUrl")
+        metadata = {"transcriptionid": job_id, "sourcefile": header_safe(name), "kind": file.kind or ""}
         if file.kind == REPORT_KIND:
             return self._harvest_report(raw_path, url, metadata, file)
         return self._harvest_result(
@@ -260,7 +272,7 @@ class Harvester:
         written = self.destination.write_bytes(raw_path, data, content_type=_JSON, metadata=metadata)
         summary, validation = summarize_report(data)
         entry = ResultEntry(
-            name=file.name,
+            name=stored_name(file),
             kind=file.kind,
             source=None,
             blob=raw_path,
@@ -296,7 +308,7 @@ class Harvester:
             outcome = derived.outcome
             source = strip_sas(outcome.source) if outcome.source else None
             source_header = header_safe(source or "")
-            stem = transcript_stem(outcome.source, file.name, taken) if parse else None
+            stem = transcript_stem(outcome.source, stored_name(file), taken) if parse else None
             transcripts: list[DerivedEntry] = []
             for output in derived.outputs:
                 path = layout.transcript_blob(
@@ -321,7 +333,7 @@ class Harvester:
             else Validation(valid=True)
         )
         return ResultEntry(
-            name=file.name,
+            name=stored_name(file),
             kind=file.kind,
             source=source,
             blob=raw_path,
@@ -349,7 +361,7 @@ class Harvester:
                 )
         source = raw.metadata.get("source")
         return ResultEntry(
-            name=file.name,
+            name=stored_name(file),
             kind=file.kind,
             source=source or None,
             blob=raw.path,
@@ -407,7 +419,7 @@ def summarize_report(data: bytes) -> tuple[ReportSummary | None, Validation]:
             error_kind=detail.error_kind,
             error_message=detail.error_message,
         )
-        for detail in report.details
+        for detail in report.details or []
         if (detail.status or "").lower() != "succeeded"
     ]
     summary = ReportSummary(

@@ -39,6 +39,7 @@ def transition(record: JobRecord, previous: str | None, now: datetime, **fields:
         durations["since_queued_s"] = (now - record.queued_at).total_seconds()
     if record.harvest_started_at is not None and record.state.value == "Harvested":
         durations["harvest_s"] = (now - record.harvest_started_at).total_seconds()
+    fields = {**durations, **fields}
     event(
         "job_state",
         kind=record.kind.value,
@@ -46,6 +47,5 @@ def transition(record: JobRecord, previous: str | None, now: datetime, **fields:
         state=record.state.value,
         previous=previous,
         service_status=record.service_status,
-        **durations,
         **fields,
     )

@@ -16,8 +16,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from azure.core.paging import ItemPaged
+from azure.core.paging import ItemPaged, PageIterator
 
 from shared import logs
 from shared.ledger import ConcurrencyError, Ledger, PollerState
@@ -200,7 +201,10 @@ class Poller:
                 return state
             state = state.model_copy(update={"reconcile_skip": 0, "reconcile_started": now})
         skip = state.reconcile_skip or 0
-        pages = self.speech.list_transcriptions(top=RECONCILE_PAGE, skip=skip).by_page()
+        pages = cast(
+            "PageIterator[Transcription]",
+            self.speech.list_transcriptions(top=RECONCILE_PAGE, skip=skip).by_page(),
+        )
         page = list(next(pages, []))
         report.reconcile_page = True
         self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")

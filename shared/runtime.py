@@ -17,7 +17,7 @@ from functools import cache
 from azure.identity import DefaultAzureCredential
 
 from shared import conversations, logs, submission, webhooks
-from shared.content import ContentReader
+from shared.content import ContentReader, StorageCredential
 from shared.conversations import ConversationHarvester, ConversationPoller, ConversationsOffError
 from shared.destination import Destination
 from shared.harvest import Harvester, Outcome
@@ -85,7 +85,7 @@ def build(config: Settings) -> Components:
     storage = config.storage_connection.get_secret_value()
     destination = Destination.from_settings(config)
     container = destination.container
-    credentials: dict[str, object] = {}
+    credentials: dict[str, StorageCredential] = {}
     if container.credential is not None:
         credentials[container.primary_endpoint.rsplit("/", 1)[0]] = container.credential
     return Components(

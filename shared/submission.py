@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from shared import layout, logs
 from shared.destination import Destination
@@ -150,7 +151,7 @@ def _field_path(location: Iterable[int | str]) -> str:
     return path
 
 
-def _problem(item: dict) -> str:
+def _problem(item: ErrorDetails) -> str:
     if item["type"] == "extra_forbidden":
         return "is not a known field"
     if item["type"] == "missing":

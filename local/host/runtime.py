@@ -317,7 +317,8 @@ class Host:
 
     async def _shut_down(self) -> None:
         """Stop taking work, then give what is in progress `grace` seconds to finish."""
-        for listener in (*self._timers, *self._queues):
+        listeners: list[TimerListener | QueueListener] = [*self._timers, *self._queues]
+        for listener in listeners:
             listener.stop()
         waiting: set[asyncio.Task[Any]] = set()
         for timer in self._timers:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from azure.core.exceptions import AzureError
 from pydantic import BaseModel, ValidationError
@@ -84,7 +84,7 @@ def retry_after(call: Call, states: list[JobState]) -> dict[str, str] | None:
 
 def _options(properties: PropertiesBase) -> Options:
     language_id = properties.language_identification
-    common = {
+    common: dict[str, Any] = {
         "word_level_timestamps": properties.word_level_timestamps_enabled,
         "display_word_timestamps": properties.display_form_word_level_timestamps_enabled,
         "channels": tuple(properties.channels) if properties.channels is not None else (0, 1),

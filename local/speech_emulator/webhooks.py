@@ -27,7 +27,7 @@ ENTITY = "webHook"
 
 def _web_url(url: str | None) -> str:
     parts = urlsplit(url) if url is not None else None
-    if parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
+    if url is None or parts is None or parts.scheme not in {"http", "https"} or not parts.hostname:
         raise invalid_request(
             "The property webHook.webUrl must be an absolute http or https URL.", "InvalidCallbackUri"
         )

@@ -157,9 +157,9 @@ class Deriver:
         """All formats in one pass over the spool, each into its own temporary file."""
         targets: list[tuple[str, Renderer, BinaryIO]] = []
         for extension, make in _renderers(self._formats, header, self._channel_labels).items():
-            file = tempfile.TemporaryFile(dir=self._spool_dir, prefix=f"transcript-{extension}-")  # noqa: SIM115
-            self._files.append(file)
-            targets.append((extension, make(), file))
+            spooled: BinaryIO = tempfile.TemporaryFile(dir=self._spool_dir, prefix=f"transcript-{extension}-")  # noqa: SIM115
+            self._files.append(spooled)
+            targets.append((extension, make(), spooled))
         for phrase in spool.spoken():
             for _, renderer, file in targets:
                 file.write(renderer.add(phrase))

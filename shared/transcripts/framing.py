@@ -30,6 +30,7 @@ HEADER_KEYS = frozenset({"source", "timestamp", "durationInTicks", "durationMill
 MAX_VALUE_CHARS = 16 * 1024 * 1024
 MAX_SKIP_DEPTH = 512
 
+# These three match (maybe empty) at any position, so their .match() is never None.
 _WS = re.compile(r"[ \t\n\r]*")
 _PLAIN = re.compile(r'[^"\[\]{}]*')
 _STRING_BODY = re.compile(r'[^"\\]*(?:\\[\s\S][^"\\]*)*')
@@ -144,7 +145,7 @@ class Framer:
             pass
 
     def _next_char(self) -> str:
-        self._pos = _WS.match(self._buf, self._pos).end()
+        self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
         return self._buf[self._pos] if self._pos < len(self._buf) else ""
 
     def _document(self, final: bool) -> bool:
@@ -241,7 +242,7 @@ class Framer:
         buf, state, ws, decode, on_phrase = self._buf, self._state, _WS.match, self._decode, self._on_phrase
         pos, end = self._pos, len(self._buf)
         while True:
-            pos = ws(buf, pos).end()
+            pos = ws(buf, pos).end()  # type: ignore[union-attr]
             if pos == end:
                 break
             char = buf[pos]
@@ -329,7 +330,7 @@ class Framer:
         buf, stack, pos, end = self._buf, self._stack, self._pos, len(self._buf)
         while True:
             if self._in_string:
-                pos = _STRING_BODY.match(buf, pos).end()
+                pos = _STRING_BODY.match(buf, pos).end()  # type: ignore[union-attr]
                 if pos >= end or buf[pos] != '"':
                     break  # the string goes on in the next chunk (maybe after a split escape)
                 pos += 1
@@ -337,7 +338,7 @@ class Framer:
                 if not stack:
                     return self._skipped(pos)
                 continue
-            pos = _PLAIN.match(buf, pos).end()
+            pos = _PLAIN.match(buf, pos).end()  # type: ignore[union-attr]
             if pos == end:
                 break
             char = buf[pos]

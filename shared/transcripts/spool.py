@@ -84,7 +84,8 @@ class PhraseSpool:
         for index in self._order():
             data = os.pread(fd, sizes[index], offsets[index])
             length = lines[index]
-            yield Spoken(*loads(data[length:]), data[:length])
+            # marshal gives an untyped tuple of the first six fields; the raw line is the seventh.
+            yield Spoken(*loads(data[length:]), data[:length])  # type: ignore[call-arg]
 
     def _order(self) -> range | list[int]:
         """Arrival order when it already is time order (the usual case, no allocation), else a sort."""
