@@ -140,7 +140,7 @@ class Harvester:
         record = self._save(harvest_started(record, self.clock()), record)
         entity = self._write_entity(transcription)
         files = self._list_files(job_id)
-        results, report_summary, finished = self._harvest_files(job_id, files, started)
+        results, report_summary, finished = self._harvest_files(job_id, files, started, transcription.locale)
         if not finished:
             self.queue.send(HarvestRequest(id=job_id, reason=RequestReason.CONTINUATION))
             logs.event("harvest_continued", id=job_id, done=len(results), files=len(files))
@@ -216,7 +216,7 @@ class Harvester:
         return sorted(files, key=lambda f: (f.kind == REPORT_KIND, stored_name(f)))
 
     def _harvest_files(
-        self, job_id: str, files: list[TranscriptionFile], started: float
+        self, job_id: str, files: list[TranscriptionFile], started: float, locale: str | None
     ) -> tuple[list[ResultEntry], ReportSummary | None, bool]:
         taken: set[str] = set()
         results: list[ResultEntry] = []
@@ -228,7 +228,7 @@ class Harvester:
                 return results, report, False
             file = files[index]
             try:
-                entry, file_report = self._harvest_file(job_id, file, taken)
+                entry, file_report = self._harvest_file(job_id, file, taken, locale)
             except ContentExpiredError as error:
                 refreshes += 1
                 if refreshes > MAX_REFRESHES:
@@ -245,7 +245,7 @@ class Harvester:
         return results, report, True
 
     def _harvest_file(
-        self, job_id: str, file: TranscriptionFile, taken: set[str]
+        self, job_id: str, file: TranscriptionFile, taken: set[str], locale: str | None
     ) -> tuple[ResultEntry, ReportSummary | None]:
         name = stored_name(file)
         raw_path = layout.raw_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, name)
@@ -261,7 +261,7 @@ class Harvester:
         if file.kind == REPORT_KIND:
             return self._harvest_report(raw_path, url, metadata, file)
         return self._harvest_result(
-            job_id, file, raw_path=raw_path, url=url, metadata=metadata, taken=taken
+            job_id, file, raw_path=raw_path, url=url, metadata=metadata, taken=taken, locale=locale
         ), None
 
     def _harvest_report(
@@ -291,13 +291,17 @@ class Harvester:
         url: str,
         metadata: dict[str, str],
         taken: set[str],
+        locale: str | None,
     ) -> ResultEntry:
         parse = file.kind == RESULT_KIND
         formats = self.settings.output_formats if parse else frozenset()
         with (
             tempfile.TemporaryDirectory(prefix="harvest-") as spool_dir,
             Deriver(
-                formats=formats, channel_labels=self.settings.channel_labels, spool_dir=spool_dir
+                formats=formats,
+                channel_labels=self.settings.channel_labels,
+                spool_dir=spool_dir,
+                locale=locale,
             ) as deriver,
         ):
             with self.content.open(url) as chunks:

@@ -6,7 +6,9 @@ Conventions followed:
 - a cue lasts at most MAX_CUE_MS; long phrases are cut at word boundaries, timed by their word timings when
   the result has them (display words, or lexical words that pair up one to one with the displayed words),
   else in proportion to their characters;
-- a cue stays on screen at least MIN_CUE_MS when the next one leaves room, and never less than MIN_VISIBLE_MS;
+- a cue stays on screen at least MIN_CUE_MS when the next one leaves room, and never less than MIN_VISIBLE_MS,
+  but never past the end of the audio (only a phrase that itself runs past it, which the service does not
+  write, keeps its own end);
 - one track: cues never overlap and start in order. When voices overlap (two channels talking at once), the
   earlier cue ends where the next begins, and a cue that would start before the previous one has been
   visible for MIN_VISIBLE_MS waits for it;
@@ -30,6 +32,7 @@ MAX_CUE_MS = 7000
 MIN_CUE_MS = 1000
 MIN_VISIBLE_MS = 500
 MAX_PREFIX_LABEL = 20
+_NO_LIMIT = 1 << 62  # milliseconds: the audio's end when a transcript does not say
 
 # A token: (text, start ms, end ms, glued to the previous token without a space).
 _Token = tuple[str, int, int, bool]
@@ -48,9 +51,10 @@ class CaptionRenderer(ABC):
     can start before them (a long phrase's later cues may start after the next phrase begins), then pass
     through the sequencer, which holds one cue back to trim it when the next one overlaps."""
 
-    def __init__(self, labels: Labels, *, prefix_labels: bool) -> None:
+    def __init__(self, labels: Labels, *, prefix_labels: bool, audio_end: float | None = None) -> None:
         self._labels = labels
         self._prefix_labels = prefix_labels
+        self._limit = _NO_LIMIT if audio_end is None else _ms(audio_end)
         self._pending: list[tuple[int, int, Cue]] = []
         self._arrival = 0
         self._previous: Cue | None = None
@@ -61,7 +65,7 @@ class CaptionRenderer(ABC):
         ready = []
         while pending and pending[0][0] <= now:
             ready.append(self._sequence(heapq.heappop(pending)[2]))
-        for cue in _phrase_cues(phrase, self._labels.of(phrase), self._prefix_labels):
+        for cue in _phrase_cues(phrase, self._labels.of(phrase), self._prefix_labels, self._limit):
             heapq.heappush(pending, (cue.start, self._arrival, cue))
             self._arrival += 1
         return "".join(ready).encode()
@@ -79,9 +83,9 @@ class CaptionRenderer(ABC):
         if previous is None:
             return ""
         if cue.start < previous.end:
-            previous.end = max(cue.start, previous.start + MIN_VISIBLE_MS)
+            previous.end = max(cue.start, min(previous.start + MIN_VISIBLE_MS, previous.end))
             cue.start = max(cue.start, previous.end)
-            cue.end = max(cue.end, cue.start + MIN_VISIBLE_MS)
+            cue.end = max(cue.end, cue.start, min(cue.start + MIN_VISIBLE_MS, self._limit))
         return self._format(previous)
 
     @abstractmethod
@@ -90,8 +94,8 @@ class CaptionRenderer(ABC):
 
 
 class SrtRenderer(CaptionRenderer):
-    def __init__(self, labels: Labels) -> None:
-        super().__init__(labels, prefix_labels=True)
+    def __init__(self, labels: Labels, audio_end: float | None = None) -> None:
+        super().__init__(labels, prefix_labels=True, audio_end=audio_end)
         self._number = 0
 
     def _format(self, cue: Cue) -> str:
@@ -101,8 +105,8 @@ class SrtRenderer(CaptionRenderer):
 
 
 class VttRenderer(CaptionRenderer):
-    def __init__(self, labels: Labels) -> None:
-        super().__init__(labels, prefix_labels=False)
+    def __init__(self, labels: Labels, audio_end: float | None = None) -> None:
+        super().__init__(labels, prefix_labels=False, audio_end=audio_end)
         self._header = b"WEBVTT\n\n"
 
     def add(self, phrase: Spoken) -> bytes:
@@ -119,24 +123,24 @@ class VttRenderer(CaptionRenderer):
         return f"{timecode(cue.start, '.')} --> {timecode(cue.end, '.')}\n{voice}{text}\n\n"
 
 
-def render_srt(phrases: Iterable[Phrase], labels: Labels) -> Iterator[bytes]:
-    return stream(SrtRenderer(labels), phrases)
+def render_srt(phrases: Iterable[Phrase], labels: Labels, audio_end: float | None = None) -> Iterator[bytes]:
+    return stream(SrtRenderer(labels, audio_end), phrases)
 
 
-def render_vtt(phrases: Iterable[Phrase], labels: Labels) -> Iterator[bytes]:
-    return stream(VttRenderer(labels), phrases)
+def render_vtt(phrases: Iterable[Phrase], labels: Labels, audio_end: float | None = None) -> Iterator[bytes]:
+    return stream(VttRenderer(labels, audio_end), phrases)
 
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _phrase_cues(phrase: Spoken, label: str | None, prefix_labels: bool) -> list[Cue]:
+def _phrase_cues(phrase: Spoken, label: str | None, prefix_labels: bool, limit: int) -> list[Cue]:
     """A phrase's cues in order: one when it fits, else cut at words into even cues."""
     prefix = ""
     if prefix_labels and label:
         prefix = (label if len(label) <= MAX_PREFIX_LABEL else label[: MAX_PREFIX_LABEL - 1] + "…") + ":"
-    whole = _whole(phrase, prefix, label)
+    whole = _whole(phrase, prefix, label, limit)
     if whole is not None:
         return [whole]
     tokens = _tokens(phrase)
@@ -153,10 +157,10 @@ def _phrase_cues(phrase: Spoken, label: str | None, prefix_labels: bool) -> list
         even = _groups(tokens, head, -(-chars // count) + 8, min(MAX_CUE_MS, -(-span // count) + 1000))
         if len(even) <= count:
             groups = even
-    return [_cue(head + tokens[first:stop], len(head), label) for first, stop in groups]
+    return [_cue(head + tokens[first:stop], len(head), label, limit) for first, stop in groups]
 
 
-def _whole(phrase: Spoken, prefix: str, label: str | None) -> Cue | None:
+def _whole(phrase: Spoken, prefix: str, label: str | None, limit: int) -> Cue | None:
     """The common case in one step: a phrase short enough for a single cue, split into lines as a string."""
     start = round(phrase.start * 1000)  # _ms, inlined: this runs for every phrase, twice
     end = round(phrase.end * 1000)
@@ -185,7 +189,7 @@ def _whole(phrase: Spoken, prefix: str, label: str | None) -> Cue | None:
         if widest > MAX_LINE_CHARS:
             return None
         lines = [line[:at], line[at + 1 :]]
-    return Cue(start=start, end=_shown_until(start, end), lines=lines, label=label)
+    return Cue(start=start, end=_shown_until(start, end, limit), lines=lines, label=label)
 
 
 def _groups(tokens: list[_Token], head: list[_Token], max_chars: int, max_ms: int) -> list[tuple[int, int]]:
@@ -223,9 +227,9 @@ def _place(line1: int, line2: int, step: int, size: int) -> tuple[int, int]:
     return line1, line2 + step
 
 
-def _cue(tokens: list[_Token], skip: int, label: str | None) -> Cue:
+def _cue(tokens: list[_Token], skip: int, label: str | None, limit: int) -> Cue:
     start = tokens[skip][1]
-    end = _shown_until(start, tokens[-1][2])
+    end = _shown_until(start, tokens[-1][2], limit)
     split = _line_break(tokens)
     if split is None:  # not reached: a lone token fits a line (tokens are cut, prefixes shortened)
         split = len(tokens)
@@ -269,10 +273,11 @@ def _ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
-def _shown_until(start: int, end: int) -> int:
+def _shown_until(start: int, end: int, limit: int) -> int:
     """A cue's end: at least MIN_CUE_MS after its start (the sequencer trims it if the next cue needs the
-    room), at most MAX_CUE_MS."""
-    return min(max(end, start + MIN_CUE_MS), start + MAX_CUE_MS)
+    room), at most MAX_CUE_MS, and not past the end of the audio (`limit`) unless the words are."""
+    shown = min(max(end, start + MIN_CUE_MS), start + MAX_CUE_MS)
+    return shown if shown <= limit else max(limit, min(end, shown))
 
 
 def _tokens(phrase: Spoken) -> list[_Token]:

@@ -55,8 +55,8 @@ def _renderers(
     makers: dict[str, Callable[[], Renderer]] = {
         "json": lambda: JsonRenderer(header),
         "txt": lambda: TextRenderer(labels),
-        "srt": lambda: SrtRenderer(labels),
-        "vtt": lambda: VttRenderer(labels),
+        "srt": lambda: SrtRenderer(labels, header.duration_seconds),
+        "vtt": lambda: VttRenderer(labels, header.duration_seconds),
     }
     return {extension: makers[extension] for extension in FORMATS if extension in formats}
 
@@ -121,7 +121,7 @@ class Deriver:
         self._channel_labels = dict(channel_labels)
         self._spool_dir = spool_dir
         self._source_display = source_display
-        self._locale = locale  # the job's locale, when the caller knows it (result files do not say)
+        self._locale = locale  # the job's locale: result files only name identified ones
         # Without formats the file is still parsed (validity, source) but phrases are not kept.
         self._spool = PhraseSpool(spool_dir) if self._formats else None
         self._parser = ResultFileParser.fields_parser(
@@ -147,7 +147,7 @@ class Deriver:
             source=self._source_display(outcome.source) if outcome.source else None,
             timestamp=outcome.timestamp,
             duration_seconds=outcome.duration_seconds,
-            locale=self._locale or (outcome.locales[0] if len(outcome.locales) == 1 else None),
+            locale=_locale(outcome.locales, self._locale),
             locales=outcome.locales,
             channels=[Channel(channel=c, label=self._channel_labels.get(c)) for c in outcome.channels],
             speakers=outcome.speakers,
@@ -183,6 +183,13 @@ class Deriver:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _locale(identified: list[str], job_locale: str | None) -> str | None:
+    """The transcript's one locale: the identified one, none when several were, else the job's."""
+    if identified:
+        return identified[0] if len(identified) == 1 else None
+    return job_locale
 
 
 def _discard(fields: PhraseFields) -> None:

@@ -2,19 +2,27 @@
 
 One shape for every kind of source (stereo calls, diarization, language identification, Whisper display-only
 results, conversations), so consumers never read the service's result format. Times are seconds from the
-start of the audio. Bump SCHEMA_VERSION on any change a reader could notice; additions bump the minor part.
+start of the audio. Field names are camelCase on the wire, like every JSON document the app publishes.
+Bump SCHEMA_VERSION on any change a reader could notice; additions bump the minor part.
 """
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 
 class _Schema(BaseModel):
     # Forbid unknown fields: a document that does not match this schema exactly is not ours.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
 
 
 class Word(_Schema):
@@ -35,13 +43,19 @@ class Phrase(_Schema):
     display: str
     lexical: str = ""
     confidence: float | None = None
-    # Word timings when the result has them (lexical `words`, else `displayWords`); None when it has none.
+    # Word timings as the result has them: lexical `words` (wordLevelTimestampsEnabled) and display-form
+    # words (displayFormWordLevelTimestampsEnabled, no confidence); None when the result has none.
     words: list[Word] | None = None
+    display_words: list[Word] | None = None
 
     @property
     def text(self) -> str:
-        """What a reader sees: the display form, or the lexical form when a result has no display text."""
-        return self.display or self.lexical
+        return shown_text(self.display, self.lexical)
+
+
+def shown_text(display: str, lexical: str) -> str:
+    """What a reader sees: the display form, or the lexical form when a result has no display text."""
+    return display if display.strip() else lexical
 
 
 class Channel(_Schema):

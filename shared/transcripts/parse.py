@@ -119,6 +119,10 @@ class ResultFileParser:
             # Keep what is usable (the source names the transcripts even when the file is invalid).
             wrong = {item["loc"][0] for item in error.errors()}
             header = ResultFile.model_validate({k: v for k, v in self._header.items() if k not in wrong})
+        duration = ticks(header.duration_in_ticks, header.duration, header.duration_milliseconds)
+        if duration is not None and duration < 0:
+            self._problem("duration: negative")
+            duration = None
         problems = list(self._problems)
         if self._more_problems:
             problems.append(f"... and {self._more_problems} more problems")
@@ -128,7 +132,7 @@ class ResultFileParser:
             phrase_count=self._count,
             source=header.source,
             timestamp=header.timestamp,
-            duration_seconds=_duration_seconds(header),
+            duration_seconds=None if duration is None else duration / TICKS_PER_SECOND,
             locales=list(self._locales),
             channels=sorted(self._channels),
             speakers=sorted(self._speakers, key=_speaker_order),
@@ -140,7 +144,7 @@ class ResultFileParser:
         if type(value) is not dict:
             self._problem(f"{PHRASES_KEY}[{index}]: expected an object, got {json_type(value)}")
             return
-        if "nBest" not in value and value.get("recognitionStatus", "Success") != "Success":
+        if not value.get("nBest") and value.get("recognitionStatus", "Success") != "Success":
             return  # a phrase the service failed to recognise carries nothing to show
         try:
             wire = RecognizedPhrase.model_validate(value)
@@ -171,6 +175,8 @@ class ResultFileParser:
         except UnusablePhrase as error:
             self._problem(f"{PHRASES_KEY}[{index}]: {error}")
             return
+        if not (fields["display"].strip() or fields["lexical"].strip()):
+            return  # silence recognised as an empty phrase: no format shows it
         self._count += 1
         channel, speaker, locale = fields["channel"], fields["speaker"], fields["locale"]
         if channel is not None:
@@ -199,12 +205,3 @@ class ResultFileParser:
         unread = self._framer.unread(error.position).encode("utf-8", "surrogatepass")
         at = self._bytes - len(self._decoder.getstate()[0]) - len(unread)
         return f"invalid JSON at byte {at}: {error.message}"
-
-
-def _duration_seconds(header: ResultFile) -> float | None:
-    if header.duration_in_ticks is not None:
-        return header.duration_in_ticks / TICKS_PER_SECOND
-    if header.duration_milliseconds is not None:
-        return header.duration_milliseconds / 1000
-    duration = ticks(None, header.duration)
-    return None if duration is None else duration / TICKS_PER_SECOND

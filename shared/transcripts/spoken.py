@@ -20,12 +20,15 @@ class Spoken(NamedTuple):
     channel: int | None
     speaker: str | None
     text: str  # the display form, or the lexical form when there is no display text
+    # Word timings for captions: display words when the result has them (they spell the displayed text),
+    # else lexical words.
     words: tuple[TimedWord, ...] | None
     line: bytes
 
     @classmethod
     def of(cls, phrase: Phrase) -> "Spoken":
-        words = None if phrase.words is None else tuple((w.text, w.start, w.end) for w in phrase.words)
+        timed = phrase.display_words or phrase.words
+        words = None if timed is None else tuple((w.text, w.start, w.end) for w in timed)
         return cls(
             phrase.start,
             phrase.end,

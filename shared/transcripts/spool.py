@@ -17,7 +17,7 @@ from types import TracebackType
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 
-from shared.transcripts.model import Phrase
+from shared.transcripts.model import Phrase, shown_text
 from shared.transcripts.normalize import PhraseFields
 from shared.transcripts.spoken import Spoken
 
@@ -42,14 +42,14 @@ class PhraseSpool:
     def add_fields(self, fields: PhraseFields) -> None:
         """A normalised phrase as plain values (normalize.phrase_fields): the hot path."""
         line = to_json(fields)
-        words = fields["words"]
+        words = fields["displayWords"] or fields["words"]
         record = marshal.dumps(
             (
                 fields["start"],
                 fields["end"],
                 fields["channel"],
                 fields["speaker"],
-                fields["display"] or fields["lexical"],
+                shown_text(fields["display"], fields["lexical"]),
                 None if words is None else tuple((w["text"], w["start"], w["end"]) for w in words),
             )
         )

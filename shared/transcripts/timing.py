@@ -1,7 +1,8 @@
-"""Time in transcripts: Speech ticks and ISO-8601 durations in, seconds and clock strings out.
+"""Time in transcripts: Speech ticks, ISO-8601 durations and milliseconds in, seconds and clock strings out.
 
 The service writes every offset twice, as ticks (1 tick = 100 ns, often serialised as floats like 7600000.0)
-and as an ISO-8601 duration; ticks are exact, so they win and the ISO form is only a fallback.
+and as an ISO-8601 duration, and from 2024-11-15 it may add milliseconds; ticks are exact, so they win, the
+ISO form comes next and milliseconds last.
 """
 
 from math import isfinite
@@ -9,18 +10,24 @@ from math import isfinite
 from shared.speech.durations import parse_iso_duration
 
 TICKS_PER_SECOND = 10_000_000
+TICKS_PER_MILLISECOND = 10_000
 
 
-def ticks(in_ticks: float | None, iso: str | None) -> int | None:
-    """Whole ticks from the `*InTicks` field, else from the ISO-8601 duration; None if neither is usable."""
-    if in_ticks is not None and isfinite(in_ticks):  # JSON can spell an infinite number (1e400)
+def ticks(in_ticks: float | None, iso: str | None, milliseconds: float | None = None) -> int | None:
+    """Whole ticks from the `*InTicks` field, else the ISO-8601 duration, else `*Milliseconds`; None if none
+    is usable (JSON can spell an infinite number: 1e400)."""
+    if in_ticks is not None and isfinite(in_ticks):
         return round(in_ticks)
-    if iso is None:
-        return None
-    try:
-        return round(parse_iso_duration(iso) * TICKS_PER_SECOND)
-    except ValueError:
-        return None
+    if iso is not None:
+        try:
+            seconds = parse_iso_duration(iso)
+        except ValueError:
+            seconds = None
+        if seconds is not None and isfinite(seconds):
+            return round(seconds * TICKS_PER_SECOND)
+    if milliseconds is not None and isfinite(milliseconds):
+        return round(milliseconds * TICKS_PER_MILLISECOND)
+    return None
 
 
 def ticks_to_seconds(value: float) -> float:

@@ -2,12 +2,15 @@
 
 Tolerant on purpose: the service adds fields between versions (accepted, never rejected), leaves out what a
 request did not ask for (word timings, speakers, locales), may write nulls, writes ticks as floats
-(7600000.0) and Whisper models leave `lexical` empty. Only what makes a phrase unusable is an error: no `nBest` candidate.
+(7600000.0), 2024-11-15 and later may add `offsetMilliseconds`/`durationMilliseconds`, and Whisper models
+leave `lexical` empty. Only what makes a phrase unusable is an error: no `nBest` candidate, a confidence that
+is not a finite number (JSON can spell 1e400). Times may be infinite here: normalize falls back to another
+spelling of the same time.
 The parser validates one RecognizedPhrase at a time and the header scalars through ResultFile; the raw file
 itself is always kept byte-exact, so nothing here needs to round-trip.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, FiniteFloat
 from pydantic.alias_generators import to_camel
 
 
@@ -26,7 +29,9 @@ class Word(WireModel):
     duration: str | None = None
     offset_in_ticks: float | None = None
     duration_in_ticks: float | None = None
-    confidence: float | None = None
+    offset_milliseconds: float | None = None
+    duration_milliseconds: float | None = None
+    confidence: FiniteFloat | None = None
 
     @property
     def text(self) -> str:
@@ -41,7 +46,9 @@ class DisplayWord(WireModel):
     duration: str | None = None
     offset_in_ticks: float | None = None
     duration_in_ticks: float | None = None
-    confidence: float | None = None  # not written today; here so both kinds of word read alike
+    offset_milliseconds: float | None = None
+    duration_milliseconds: float | None = None
+    confidence: FiniteFloat | None = None  # not written today; here so both kinds of word read alike
 
     @property
     def text(self) -> str:
@@ -51,7 +58,7 @@ class DisplayWord(WireModel):
 class NBest(WireModel):
     """One recognition candidate; the first is the best."""
 
-    confidence: float | None = None
+    confidence: FiniteFloat | None = None
     lexical: str | None = None
     itn: str | None = None
     masked_itn: str | None = Field(default=None, alias="maskedITN")
@@ -69,6 +76,8 @@ class RecognizedPhrase(WireModel):
     duration: str | None = None
     offset_in_ticks: float | None = None
     duration_in_ticks: float | None = None
+    offset_milliseconds: float | None = None
+    duration_milliseconds: float | None = None
     n_best: list[NBest] = Field(min_length=1)
 
 

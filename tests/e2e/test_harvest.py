@@ -106,6 +106,8 @@ def test_succeeded_job_lands_with_documented_layout(make_stack, api_version):
     vtt = webvtt.from_buffer(io.StringIO(blobs[root + "transcript/call-0042-stereo.vtt"].decode()))
     assert len(vtt.captions) >= 1
     assert "Agent" in blobs[root + "transcript/call-0042-stereo.txt"].decode()
+    transcript = json.loads(blobs[root + "transcript/memo.json"])
+    assert (transcript["schemaVersion"], transcript["locale"]) == ("2.0", "en-US")  # the job's locale
 
     # Blob metadata lets consumers filter without opening the blob.
     props = stack.parts.destination.find(root + "raw/contenturl_0.json")

@@ -35,10 +35,46 @@ def test_round_trip_through_the_schema():
     ]
     data = b"".join(render_json(header, phrases))
     document = Transcript.model_validate_json(data)
-    assert document.schema_version == SCHEMA_VERSION == "1.0"
+    assert document.schema_version == SCHEMA_VERSION == "2.0"
     assert TranscriptHeader.model_validate(document.model_dump(exclude={"phrases"})) == header
     assert document.phrases == phrases
     assert data.count(b"\n") == len(phrases) + 2  # one phrase per line: readable and diff-able
+
+
+def test_field_names_are_camel_case_like_every_published_document():
+    header = TranscriptHeader(duration_seconds=2.0, channels=[Channel(channel=0)])
+    phrase = Phrase(
+        start=0, end=1, display="Hi there.", display_words=[Word(text="Hi", start=0, end=0.5)], words=None
+    )
+    document = json.loads(b"".join(render_json(header, [phrase])))
+    assert list(document) == [
+        "schemaVersion",
+        "kind",
+        "source",
+        "timestamp",
+        "durationSeconds",
+        "locale",
+        "locales",
+        "channels",
+        "speakers",
+        "phrases",
+    ]
+    assert list(document["phrases"][0]) == [
+        "start",
+        "end",
+        "channel",
+        "speaker",
+        "locale",
+        "display",
+        "lexical",
+        "confidence",
+        "words",
+        "displayWords",
+    ]
+    assert document["phrases"][0]["displayWords"] == [
+        {"text": "Hi", "start": 0, "end": 0.5, "confidence": None}
+    ]
+    assert Transcript.model_json_schema()["properties"].keys() >= {"schemaVersion", "durationSeconds"}
 
 
 def test_empty_transcript_is_a_valid_document():

@@ -91,10 +91,11 @@ def test_whisper_display_only_and_display_words():
     assert outcome.valid
     assert parsed[0].lexical == ""
     assert parsed[0].text == "Whisper output, display only."
-    assert parsed[0].words is None
-    assert parsed[1].words is not None
-    assert [w.text for w in parsed[1].words] == ["With", "display", "words."]
-    assert parsed[1].words[0].confidence is None
+    assert parsed[0].words is parsed[0].display_words is None
+    assert parsed[1].words is None
+    assert parsed[1].display_words is not None
+    assert [w.text for w in parsed[1].display_words] == ["With", "display", "words."]
+    assert parsed[1].display_words[0].confidence is None
 
 
 def test_missing_optional_fields():

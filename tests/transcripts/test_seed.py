@@ -111,8 +111,12 @@ def test_documented_result_file(tmp_path):
         "Hello world.",
         0.5643338,
     )
-    assert phrase.words is not None
-    assert [(w.text, w.start, w.end) for w in phrase.words] == [("Hello", 0.76, 1.52), ("world.", 1.52, 2.08)]
+    assert phrase.words is None
+    assert phrase.display_words is not None
+    assert [(w.text, w.start, w.end) for w in phrase.display_words] == [
+        ("Hello", 0.76, 1.52),
+        ("world.", 1.52, 2.08),
+    ]
 
     assert outputs["txt"] == b"[00:00:00] Hello world.\n"
     assert outputs["srt"] == b"1\n00:00:00,760 --> 00:00:02,080\nHello world.\n\n"
