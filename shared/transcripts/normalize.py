@@ -1,5 +1,6 @@
 """From the service's phrase to the normalised Phrase: best candidate only, times to seconds, words if timed."""
 
+from collections.abc import Sequence
 from math import isfinite
 from typing import Any
 
@@ -46,7 +47,7 @@ def phrase_fields(wire: RecognizedPhrase) -> PhraseFields:
     }
 
 
-def _words(timed: list[Word] | list[DisplayWord] | None, name: str) -> list[dict[str, Any]] | None:
+def _words(timed: Sequence[Word | DisplayWord] | None, name: str) -> list[dict[str, Any]] | None:
     """The words with their times in seconds; None when there are none or a timing is missing (a partial
     timeline would mislead captions more than none). Runs per word, so kept lean."""
     if not timed:
