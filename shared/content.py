@@ -30,7 +30,12 @@ class ContentError(RuntimeError):
 
 
 class ContentExpiredError(ContentError):
-    """403: the SAS has expired (or was revoked). List the files again for fresh URLs."""
+    """403 on a SAS URL: the SAS has expired (or was revoked). List the files again for fresh URLs."""
+
+
+class ContentAccessError(ContentError):
+    """401/403 with our own storage credential: the identity lacks a role or the key is wrong. Fresh URLs
+    cannot help; a human must grant access."""
 
 
 class ContentMissingError(ContentError):
@@ -98,8 +103,12 @@ class ContentReader:
         except ResourceNotFoundError:
             raise ContentMissingError(f"GET {shown}: 404") from None
         except ClientAuthenticationError:
-            raise ContentExpiredError(f"GET {shown}: not authorised") from None
+            raise ContentAccessError(f"GET {shown}: not authorised with our storage credential") from None
         except HttpResponseError as error:
+            if error.status_code in (401, 403):
+                raise ContentAccessError(
+                    f"GET {shown}: HTTP {error.status_code} with our storage credential"
+                ) from None
             raise ContentTransientError(f"GET {shown}: HTTP {error.status_code}") from None
 
 

@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 
 from shared import layout, logs
 from shared.destination import Destination
+from shared.failures import PermanentError
 from shared.harvest import Outcome
 from shared.ledger import Ledger
 from shared.manifest import DerivedEntry, JobError, Manifest, ResultEntry, Validation
@@ -69,7 +70,7 @@ _JSON = "application/json"
 _HARVESTABLE = (ProcessingStatus.COMPLETED.value, ProcessingStatus.FAILED.value)
 
 
-class ConversationsOffError(RuntimeError):
+class ConversationsOffError(PermanentError):
     """A conversation request arrived but no conversation endpoint is configured or derivable."""
 
     def __init__(self) -> None:

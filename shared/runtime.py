@@ -20,6 +20,7 @@ from shared import conversations, logs, submission, webhooks
 from shared.content import ContentReader, StorageCredential
 from shared.conversations import ConversationHarvester, ConversationPoller, ConversationsOffError
 from shared.destination import Destination
+from shared.failures import Failure, classify
 from shared.harvest import Harvester, Outcome
 from shared.ledger import ConcurrencyError, Ledger
 from shared.poll import Poller
@@ -28,14 +29,13 @@ from shared.records import known_or_new, update_record
 from shared.redact import redact_text
 from shared.replies import Reply
 from shared.settings import Discovery, Settings, settings
-from shared.speech import AuthenticationError, ConversationClient, InvalidRequestError, SpeechClient
-from shared.states import JobKind, JobRecord, LedgerState, harvest_poisoned
+from shared.speech import ConversationClient, SpeechClient
+from shared.states import JobKind, JobRecord, LedgerState, harvest_poisoned, went_missing
 from shared.status import StatusReport, status_report
 
 # 95 of the service's 100 requests / 10 s: our window opens when a request leaves, the service's when it
 # arrives, so the margin keeps bursts at the window's edge from meeting 429s.
 SERVICE_RATE_LIMIT = 95
-PERMANENT_ERRORS = (AuthenticationError, InvalidRequestError, ConversationsOffError)
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,10 @@ def harvest(request: HarvestRequest, parts: Components | None = None) -> Outcome
 def handle_message(body: bytes, dequeue_count: int | None, parts: Components | None = None) -> None:
     """Process one harvest message. Raise to have it retried; return to have it deleted.
 
-    A message we can never process (malformed, or a permanent error, or the last allowed attempt) is put on
-    the poison queue by us, wrapped with its reason, and the job is marked Poisoned in the ledger.
+    What to do with a failure is decided by shared.failures.classify alone: transient errors are retried by
+    the queue until the last allowed attempt; permanent ones (and malformed messages) go to the poison queue
+    at once, wrapped with their reason, and the job is marked Poisoned; gone means the service no longer has
+    what we were reading, so the job is marked Missing and the message is done.
     """
     parts = parts or components()
     attempt = dequeue_count or 1
@@ -172,26 +174,38 @@ def handle_message(body: bytes, dequeue_count: int | None, parts: Components | N
         return
     try:
         harvest(request, parts)
-    except PERMANENT_ERRORS as error:
-        _poison(parts, body, f"{type(error).__name__}: {error}", attempt, request)
     except Exception as error:
-        if attempt >= parts.settings.max_dequeue_count:
-            _poison(
-                parts,
-                body,
-                f"gave up after {attempt} attempts: {type(error).__name__}: {error}",
-                attempt,
-                request,
+        failure = classify(error)
+        described = f"{type(error).__name__}: {error}"
+        if failure is Failure.GONE:
+            _gone(parts, request, described)
+        elif failure is Failure.PERMANENT:
+            _poison(parts, body, described, attempt, request)
+        elif attempt >= parts.settings.max_dequeue_count:
+            _poison(parts, body, f"gave up after {attempt} attempts: {described}", attempt, request)
+        else:
+            logs.event(
+                "harvest_retry",
+                logging.WARNING,
+                id=request.id,
+                attempt=attempt,
+                error=redact_text(described, parts.secrets()),
             )
-            return
-        logs.event(
-            "harvest_retry",
-            logging.WARNING,
-            id=request.id,
-            attempt=attempt,
-            error=redact_text(f"{type(error).__name__}: {error}", parts.secrets()),
-        )
-        raise
+            raise
+
+
+def _gone(parts: Components, request: HarvestRequest, reason: str) -> None:
+    reason = redact_text(reason, parts.secrets())
+    logs.event("harvest_gone", logging.WARNING, kind=request.kind.value, id=request.id, reason=reason)
+    now = datetime.now(UTC)
+
+    def change(current: JobRecord | None) -> JobRecord | None:
+        if current is not None and current.state in (LedgerState.HARVESTED, LedgerState.MISSING):
+            return None
+        return went_missing(known_or_new(current, request.kind, request.id, "Unknown", now), reason)
+
+    with contextlib.suppress(ConcurrencyError):  # logged as contention; the next poll sees the job again
+        update_record(parts.ledger, request.kind, request.id, change, now)
 
 
 def _poison(

@@ -1,7 +1,7 @@
 """Typed Speech errors and the pure mapping from an HTTP error response to one of them.
 
-Callers decide by type: NotFoundError means "gone", ThrottledError/ServiceError/SpeechTransportError are
-transient (`.transient`), AuthenticationError and InvalidRequestError need a human. Every message is built
+Callers decide by type (shared.failures.classify): NotFoundError means "gone", ThrottledError/ServiceError/
+SpeechTransportError are transient, AuthenticationError and InvalidRequestError need a human. Every message is built
 from redacted text: exceptions end up in logs and ledger rows.
 """
 
@@ -42,8 +42,6 @@ class ErrorBody(WireModel):
 class SpeechError(Exception):
     """A Speech API call failed. `status` is the HTTP status (0 when no usable response was received)."""
 
-    transient = False
-
     def __init__(
         self,
         status: int,
@@ -77,8 +75,6 @@ class AuthenticationError(SpeechError):
 class ThrottledError(SpeechError):
     """429 after retries; `retry_after` (seconds) is the service's hint, when it gave one."""
 
-    transient = True
-
     def __init__(
         self,
         status: int,
@@ -96,8 +92,6 @@ class ThrottledError(SpeechError):
 class ServiceError(SpeechError):
     """5xx (or 408) after retries: the service failed; trying later may succeed."""
 
-    transient = True
-
 
 class InvalidRequestError(SpeechError):
     """Any other 4xx: the request itself is wrong and retrying it cannot help."""
@@ -112,8 +106,6 @@ class UnexpectedResponseError(SpeechError):
 
 class SpeechTransportError(SpeechError):
     """No usable response after retries: connection failures, timeouts, truncated or unreadable bodies."""
-
-    transient = True
 
     def __init__(self, message: str) -> None:
         super().__init__(0, None, message)

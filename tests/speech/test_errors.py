@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.failures import Failure, classify
 from shared.speech.errors import (
     AuthenticationError,
     ErrorBody,
@@ -68,7 +69,7 @@ def test_error_from_response_for_the_real_body():
         "rid-1",
     )
     assert err.message.startswith("The property transcription.properties.DestinationContainerUrl")
-    assert not err.transient
+    assert classify(err) is Failure.PERMANENT
     assert str(err).startswith("HTTP 400 InvalidRequest/InvalidPayload: The property")
     assert str(err).endswith("(request id rid-1)")
 
@@ -86,7 +87,7 @@ def test_throttled_error_carries_retry_after():
     err = error_from_response(429, b'{"code":"TooManyRequests","message":"slow down"}', {}, retry_after=7.0)
     assert isinstance(err, ThrottledError)
     assert err.retry_after == 7.0
-    assert err.transient
+    assert classify(err) is Failure.TRANSIENT
 
 
 @pytest.mark.parametrize(
@@ -114,5 +115,5 @@ def test_error_messages_are_redacted_and_bounded():
 def test_transport_error_has_no_status():
     err = SpeechTransportError("GET https://h/p failed: ReadTimeout")
     assert err.status == 0
-    assert err.transient
+    assert classify(err) is Failure.TRANSIENT
     assert str(err) == "GET https://h/p failed: ReadTimeout"

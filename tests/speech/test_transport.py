@@ -9,6 +9,7 @@ from email.utils import format_datetime
 
 import pytest
 
+from shared.failures import Failure, classify
 from shared.speech import (
     ApiVersion,
     AuthenticationError,
@@ -108,7 +109,7 @@ def test_throttling_beyond_the_wait_budget_gives_up_at_once(server: ScriptedServ
     with pytest.raises(ThrottledError) as caught:
         speech.list_locales()
     assert caught.value.retry_after == 500.0
-    assert caught.value.transient
+    assert classify(caught.value) is Failure.TRANSIENT
     assert speech.calls == 1
     assert waits == []
 
