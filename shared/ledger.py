@@ -100,6 +100,12 @@ class Ledger:
         for entity in self._table.query_entities(" and ".join(clauses)):
             yield _from_entity(entity)
 
+    def owing_events(self, kind: JobKind) -> Iterator[JobRecord]:
+        """Harvested jobs whose transcript-ready event is not yet published."""
+        query = f"PartitionKey eq '{kind.value}' and state eq '{LedgerState.HARVESTED.value}' and event_owed eq true"
+        for entity in self._table.query_entities(query):
+            yield _from_entity(entity)
+
     def tracked_ids(self, kind: JobKind) -> set[str]:
         query = f"PartitionKey eq '{kind.value}' and tracked eq true"
         return {e["RowKey"] for e in self._table.query_entities(query, select=["RowKey"])}

@@ -23,6 +23,7 @@ from shared.destination import Destination
 from shared.failures import Failure, classify
 from shared.harvest import Harvester, Outcome
 from shared.ledger import ConcurrencyError, Ledger
+from shared.notify import Notifier, Target, targets_from_settings
 from shared.poll import Poller
 from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, parse_request
 from shared.records import known_or_new, update_record
@@ -47,12 +48,14 @@ class Components:
     destination: Destination
     content: ContentReader
     conversations: ConversationClient | None = None  # None: conversation features are off
+    notify_targets: tuple[Target, ...] = ()  # where transcript-ready events go (none: no events)
 
     def secrets(self) -> list[str]:
         values = [
             self.settings.speech_key,
             self.settings.webhook_secret,
             self.settings.destination_connection,
+            self.settings.notify_connection,
         ]
         return [v.get_secret_value() for v in values if v is not None]
 
@@ -96,12 +99,18 @@ def build(config: Settings) -> Components:
         destination=destination,
         content=ContentReader(storage_credentials=credentials),
         conversations=conversation_client(config),
+        notify_targets=tuple(targets_from_settings(config)),
     )
 
 
 @cache
 def components() -> Components:
     return build(settings())
+
+
+def notifier(parts: Components | None = None) -> Notifier:
+    parts = parts or components()
+    return Notifier(parts.ledger, parts.destination, list(parts.notify_targets), parts.secrets())
 
 
 def poller(parts: Components | None = None) -> Poller:

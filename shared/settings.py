@@ -117,6 +117,10 @@ class Settings(BaseModel):
         default=20, alias="CONVERSATION_POLLS_PER_TICK"
     )
 
+    notify_queue: str | None = Field(default=None, alias="NOTIFY_QUEUE")
+    notify_connection: SecretStr | None = Field(default=None, alias="NOTIFY_CONNECTION")
+    notify_eventgrid_endpoint: str | None = Field(default=None, alias="NOTIFY_EVENTGRID_ENDPOINT")
+
     @field_validator("speech_endpoint")
     @classmethod
     def _endpoint(cls, value: str) -> str:
@@ -155,9 +159,16 @@ class Settings(BaseModel):
             raise ValueError("must not contain control characters or backslashes")
         return "/".join(segments) + "/"
 
-    @field_validator("harvest_queue")
+    @field_validator("notify_eventgrid_endpoint")
     @classmethod
-    def _queue_name(cls, value: str) -> str:
+    def _eventgrid_endpoint(cls, value: str | None) -> str | None:
+        return None if value is None else _http_url(value)
+
+    @field_validator("harvest_queue", "notify_queue")
+    @classmethod
+    def _queue_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not (3 <= len(value) <= 63) or not all(c.islower() or c.isdigit() or c == "-" for c in value):
             raise ValueError("queue names are 3-63 lowercase letters, digits and hyphens")
         if value.startswith("-") or value.endswith("-") or "--" in value:
@@ -199,9 +210,16 @@ class Settings(BaseModel):
             )
         if has_conn and not (self.destination_connection and self.destination_container):
             raise ValueError("DESTINATION: DESTINATION_CONNECTION and DESTINATION_CONTAINER go together")
+        if self.notify_connection is not None and self.notify_queue is None:
+            raise ValueError("NOTIFY_CONNECTION: set NOTIFY_QUEUE too (the queue it holds)")
         if has_url:
             _http_url(self.destination_container_url.get_secret_value())  # type: ignore[union-attr]
         return self
+
+    @property
+    def notify_enabled(self) -> bool:
+        """Whether harvested jobs owe a transcript-ready event (some target is configured)."""
+        return self.notify_queue is not None or self.notify_eventgrid_endpoint is not None
 
     @property
     def sas_validity_seconds(self) -> int:

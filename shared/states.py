@@ -80,6 +80,7 @@ class JobRecord(BaseModel):
     warned_at: datetime | None = None
     last_checked: datetime | None = None  # conversations: when the poller last asked the service
     source: str | None = None  # who told us first: poll, reconcile, webhook, submit, track
+    event_owed: bool = False  # Harvested, its transcript-ready event not yet published (shared/notify.py)
     etag: str | None = None
 
 
@@ -203,7 +204,9 @@ def harvest_started(record: JobRecord, now: datetime) -> JobRecord:
     return record.model_copy(update={"state": LedgerState.HARVESTING, "harvest_started_at": now})
 
 
-def harvest_finished(record: JobRecord, now: datetime, manifest_blob: str, service_status: str) -> JobRecord:
+def harvest_finished(
+    record: JobRecord, now: datetime, manifest_blob: str, service_status: str, *, owe_event: bool = False
+) -> JobRecord:
     return record.model_copy(
         update={
             "state": LedgerState.HARVESTED,
@@ -211,8 +214,16 @@ def harvest_finished(record: JobRecord, now: datetime, manifest_blob: str, servi
             "manifest_blob": manifest_blob,
             "service_status": service_status,
             "detail": None,
+            "event_owed": owe_event,
         }
     )
+
+
+def event_published(record: JobRecord | None) -> JobRecord | None:
+    """The job's transcript-ready event went out: it owes nothing more (None: nothing to change)."""
+    if record is None or not record.event_owed:
+        return None
+    return record.model_copy(update={"event_owed": False})
 
 
 def harvest_poisoned(record: JobRecord, reason: str) -> JobRecord:

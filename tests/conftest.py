@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.host",
     "tests.fixtures.emulator",
     "tests.fixtures.stack",
+    "tests.fixtures.eventgrid",
 ]

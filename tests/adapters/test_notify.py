@@ -1,0 +1,125 @@
+"""The publisher over real HTTP: a Storage queue on Azurite and an Event Grid topic endpoint reached by the
+azure-eventgrid SDK with a managed-identity token from azure-identity."""
+
+import base64
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from azure.identity import ManagedIdentityCredential
+from azure.storage.blob import ContainerClient
+from azure.storage.queue import QueueClient
+
+from shared.destination import Destination
+from shared.events import TranscriptEvent
+from shared.ledger import Ledger
+from shared.manifest import Manifest
+from shared.notify import EventGridTarget, Notifier, QueueTarget
+from shared.states import JobKind, JobRecord, LedgerState, harvest_finished
+
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def parts(storage_connection_string):
+    suffix = uuid.uuid4().hex[:10]
+    container = ContainerClient.from_connection_string(storage_connection_string, f"notify-{suffix}")
+    container.create_container()
+    ledger = Ledger.from_connection_string(storage_connection_string, f"ledger{suffix}")
+    queue = QueueClient.from_connection_string(storage_connection_string, f"notify-{suffix}")
+    queue.create_queue()
+    yield ledger, Destination(container), queue
+    container.delete_container()
+
+
+def harvested(ledger: Ledger, destination: Destination, *, status="Succeeded") -> JobRecord:
+    job_id = str(uuid.uuid4())
+    path = f"transcriptions/{job_id}/manifest.json"
+    manifest = Manifest(kind="transcription", id=job_id, status=status, harvested_at=NOW)
+    destination.write_bytes(path, manifest.to_json(), content_type="application/json")
+    record = JobRecord(
+        kind=JobKind.TRANSCRIPTION, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=NOW
+    )
+    return ledger.save(harvest_finished(record, NOW, path, status, owe_event=True))
+
+
+def queued_events(queue: QueueClient) -> list[TranscriptEvent]:
+    return [
+        TranscriptEvent.model_validate_json(base64.b64decode(m.content))
+        for m in queue.peek_messages(max_messages=32)
+    ]
+
+
+def test_queue_target_publishes_base64_cloudevent_and_clears_the_flag(parts, storage_connection_string):
+    ledger, destination, queue = parts
+    record = harvested(ledger, destination)
+    target = QueueTarget.from_connection_string(storage_connection_string, queue.queue_name)
+    notifier = Notifier(ledger, destination, [target])
+
+    assert notifier.publish_owed(record)
+
+    [event] = queued_events(queue)
+    assert event.data.id == record.id
+    assert event.subject == record.manifest_blob
+    assert event.data.manifest_url == destination.url(record.manifest_blob or "")
+    stored = ledger.get(JobKind.TRANSCRIPTION, record.id)
+    assert stored is not None
+    assert stored.event_owed is False
+    assert notifier.publish_all_owed() == 0  # nothing owed any more
+    assert len(queued_events(queue)) == 1
+
+
+def test_eventgrid_target_sends_cloudevents_with_a_managed_identity_token(
+    parts, eventgrid_topic, managed_identity, monkeypatch
+):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(eventgrid_topic.ca_file))
+    ledger, destination, _ = parts
+    record = harvested(ledger, destination, status="Failed")
+    target = EventGridTarget(eventgrid_topic.endpoint, ManagedIdentityCredential())
+
+    assert Notifier(ledger, destination, [target]).publish_owed(record)
+
+    [request] = eventgrid_topic.requests
+    assert request.headers["authorization"] == f"Bearer {managed_identity.token}"
+    assert managed_identity.resources == ["https://eventgrid.azure.net"]
+    assert request.headers["content-type"].startswith("application/cloudevents-batch+json")
+    [wire] = request.body
+    assert wire["type"] == "SpeechHarvester.TranscriptionFailed"
+    assert wire["subject"] == record.manifest_blob
+    assert wire["data"]["id"] == record.id
+    assert wire["data"]["manifestUrl"].endswith(f"/{record.manifest_blob}")
+    assert wire["datacontenttype"] == "application/json"
+
+
+def test_a_failed_publish_keeps_the_event_owed_and_the_catch_up_sends_the_same_id(
+    parts, eventgrid_topic, managed_identity, monkeypatch
+):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(eventgrid_topic.ca_file))
+    ledger, destination, _ = parts
+    record = harvested(ledger, destination)
+    notifier = Notifier(
+        ledger, destination, [EventGridTarget(eventgrid_topic.endpoint, ManagedIdentityCredential())]
+    )
+    eventgrid_topic.fail_next(1, 403)  # e.g. the identity lacks EventGrid Data Sender
+
+    assert not notifier.publish_owed(record)
+    stored = ledger.get(JobKind.TRANSCRIPTION, record.id)
+    assert stored is not None
+    assert stored.event_owed is True
+
+    assert notifier.publish_all_owed() == 1
+    ids = [r.body[0]["id"] for r in eventgrid_topic.requests]
+    assert len(ids) == 2
+    assert ids[0] == ids[1]
+    assert ledger.get(JobKind.TRANSCRIPTION, record.id).event_owed is False
+
+
+def test_an_event_without_its_manifest_stays_owed(parts, storage_connection_string):
+    ledger, destination, queue = parts
+    record = harvested(ledger, destination)
+    destination.container.delete_blob(record.manifest_blob)
+    target = QueueTarget.from_connection_string(storage_connection_string, queue.queue_name)
+
+    assert not Notifier(ledger, destination, [target]).publish_owed(record)
+    assert ledger.get(JobKind.TRANSCRIPTION, record.id).event_owed is True
+    assert queued_events(queue) == []
