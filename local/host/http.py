@@ -10,6 +10,7 @@ anything else fails the invocation (500), as it does in Azure.
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from local.host.eventgrid import EVENT_TYPE_HEADER, WEBHOOK_PATH, BlobWebhook
 from local.host.indexing import HttpFunction
 from local.host.invocation import Invoker
 from local.host.keys import FunctionKey, authorised, presented_key
@@ -55,16 +57,25 @@ def _flatten(items: Iterable[tuple[str, str]], separator: str) -> dict[str, str]
 
 
 class HttpFrontEnd:
-    def __init__(self, functions: Sequence[HttpFunction], invoker: Invoker, key: FunctionKey) -> None:
+    def __init__(
+        self,
+        functions: Sequence[HttpFunction],
+        invoker: Invoker,
+        key: FunctionKey,
+        blob_webhook: BlobWebhook | None = None,
+    ) -> None:
         # sorted() is stable: among equally specific routes the first registered wins.
         self._functions = sorted(functions, key=lambda function: function.route.precedence)
         self._invoker = invoker
         self._key = key
+        self._blob_webhook = blob_webhook
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/{path:path}", self.handle, methods=_METHODS)])
 
     async def handle(self, request: Request) -> Response:
+        if self._blob_webhook is not None and request.url.path.rstrip("/").lower() == WEBHOOK_PATH:
+            return await self._blob_event(request, self._blob_webhook)
         path = split_path(request.url.path)
         matches = [(f, values) for f in self._functions if (values := f.route.match(path)) is not None]
         if not matches:
@@ -89,6 +100,21 @@ class HttpFrontEnd:
         )
         outcome = await self._invoker.invoke(function, http_request, reason=_REASON, convert=to_response)
         return outcome.value if outcome.succeeded else Response(status_code=500)
+
+    async def _blob_event(self, request: Request, webhook: BlobWebhook) -> Response:
+        """Event Grid's deliveries for blob triggers (the blobs extension's system key is the function key)."""
+        if request.method.upper() != "POST":
+            return Response(status_code=405, headers={"allow": "POST"})
+        query = _flatten(request.query_params.multi_items(), ",")
+        headers = _flatten(request.headers.items(), ", ")
+        if not authorised(presented_key(query, headers), self._key):
+            return Response(status_code=401)
+        status, body = await webhook.handle(
+            query.get("functionName", ""), request.headers.get(EVENT_TYPE_HEADER, ""), await request.body()
+        )
+        if body is None:
+            return Response(status_code=status)
+        return Response(json.dumps(body), status_code=status, media_type="application/json")
 
 
 def bind(host: str, port: int) -> socket.socket:

@@ -23,6 +23,7 @@ from azure.functions import FunctionRegister
 from azure.functions.decorators.core import Binding, Trigger
 from azure.functions.decorators.function_app import Function
 
+from local.host.blob_paths import BlobPath, BlobPathError, parse_blob_path
 from local.host.ncrontab import CronSchedule, parse_schedule
 from local.host.routes import RouteError, RouteTemplate, parse_route
 from local.host.settings import SettingsError, is_disabled, resolve_references
@@ -76,7 +77,15 @@ class HttpFunction(FunctionSpec):
     auth_level: str  # "anonymous", "function" or "admin"
 
 
-IndexedFunction = TimerFunction | QueueFunction | HttpFunction
+@dataclass(frozen=True, kw_only=True)
+class BlobFunction(FunctionSpec):
+    """A blob trigger with source=EventGrid: run for the BlobCreated events of blobs its path matches."""
+
+    path: BlobPath
+    connection: str
+
+
+IndexedFunction = TimerFunction | QueueFunction | HttpFunction | BlobFunction
 
 
 @dataclass(frozen=True)
@@ -190,9 +199,21 @@ def _index_one(
             methods=frozenset(_text(method).upper() for method in methods) if methods else None,
             auth_level=_text(getattr(trigger, "auth_level", None) or "function").lower(),
         )
+    if trigger.type == "blobTrigger":
+        source = _text(getattr(trigger, "source", None) or "LogsAndContainerScan")
+        if source != "EventGrid":
+            raise UnsupportedError(
+                f"trigger type 'blobTrigger' with source '{source}' is not supported by the local host: use "
+                "source=func.BlobSource.EVENT_GRID (the only blob trigger source on Flex Consumption)"
+            )
+        return BlobFunction(
+            **common,
+            path=parse_blob_path(resolve_references(str(getattr(trigger, "path", "")), settings)),
+            connection=getattr(trigger, "connection", None) or DEFAULT_CONNECTION,
+        )
     raise UnsupportedError(
         f"trigger type '{trigger.type}' is not supported by the local host (timerTrigger, queueTrigger, "
-        "httpTrigger are); disable it with AzureWebJobs.<name>.Disabled=true to run the rest"
+        "httpTrigger, blobTrigger with source EventGrid are); disable it with AzureWebJobs.<name>.Disabled=true to run the rest"
     )
 
 
@@ -225,7 +246,7 @@ def index_functions(
                     zone=zone,
                 )
             )
-        except (UnsupportedError, SettingsError, RouteError) as error:
+        except (UnsupportedError, SettingsError, RouteError, BlobPathError) as error:
             problems.append(f"function '{name}': {error}")
     if problems:
         raise IndexingError("cannot run this app locally:\n  " + "\n  ".join(problems))

@@ -22,13 +22,16 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TextIO
 
+from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from local.host import logs
+from local.host.eventgrid import WEBHOOK_PATH, BlobCreatedWatcher, BlobWebhook
 from local.host.http import HttpFrontEnd, HttpServer, bind
 from local.host.indexing import (
     MODULE_NAME,
     AppIndex,
+    BlobFunction,
     HttpFunction,
     IndexingError,
     QueueFunction,
@@ -104,6 +107,8 @@ class Host:
         self._index = AppIndex(functions=(), disabled=())
         self._key = FunctionKey("", generated=False)
         self._queue_services: dict[str, QueueServiceClient] = {}
+        self._blob_services: dict[str, BlobServiceClient] = {}
+        self._watchers: list[BlobCreatedWatcher] = []
         self._status_store: StatusStore | None = None
         self._socket: socket.socket | None = None
         self._threads = 1
@@ -252,6 +257,9 @@ class Host:
                         )
                 elif isinstance(function, QueueFunction) and function.connection not in self._queue_services:
                     self._queue_services[function.connection] = queue_service(function.connection, settings)
+                elif isinstance(function, BlobFunction) and function.connection not in self._blob_services:
+                    resolve_connection(DEFAULT_CONNECTION, "blob", settings)
+                    self._blob_services[function.connection] = blob_service(function.connection, settings)
             except SettingsError as error:
                 problems.append(f"function '{function.name}': {error}")
         if problems:
@@ -311,9 +319,26 @@ class Host:
         for function in http_functions:
             methods = ",".join(sorted(function.methods)) if function.methods else "ALL"
             log.info("%s: [%s] %s/%s", function.name, methods, self.base_url, function.route.template)
-        front_end = HttpFrontEnd(http_functions, self._invoker, self._key)
+        blob_functions = [f for f in self._index.functions if isinstance(f, BlobFunction)]
+        webhook = BlobWebhook(blob_functions, self._blob_services, self._invoker) if blob_functions else None
+        front_end = HttpFrontEnd(http_functions, self._invoker, self._key, webhook)
         self._http = HttpServer(front_end.app(), self._socket, self._grace)
         self._http.start()
+        for blob_function in blob_functions:
+            watcher = BlobCreatedWatcher(
+                blob_function,
+                self._blob_services[blob_function.connection],
+                f"{self.base_url}{WEBHOOK_PATH}?functionName=Host.Functions.{blob_function.name}"
+                f"&code={self._key.value}",
+            )
+            await watcher.start()
+            self._watchers.append(watcher)
+            log.info(
+                "%s: blobTrigger (EventGrid) on BlobCreated, subjectBeginsWith '%s', subjectEndsWith '%s'",
+                blob_function.name,
+                watcher.subject_begins_with,
+                watcher.subject_ends_with,
+            )
 
     async def _shut_down(self) -> None:
         """Stop taking work, then give what is in progress `grace` seconds to finish."""
