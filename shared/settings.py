@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from shared.layout import MAX_PREFIX, MAX_PREFIX_SEGMENTS
 from shared.transcripts.options import FORMATS, parse_channel_labels, parse_formats
 
 DEFAULT_POLL_SCHEDULE = "0 * * * * *"
@@ -157,6 +158,8 @@ class Settings(BaseModel):
             raise ValueError("must be a relative blob path without empty, '.' or '..' segments")
         if any(ord(c) < 32 or c == "\\" for c in value):
             raise ValueError("must not contain control characters or backslashes")
+        if len(value) > MAX_PREFIX or len(segments) > MAX_PREFIX_SEGMENTS:
+            raise ValueError(f"must be at most {MAX_PREFIX} characters and {MAX_PREFIX_SEGMENTS} segments")
         return "/".join(segments) + "/"
 
     @field_validator("notify_eventgrid_endpoint")

@@ -20,7 +20,6 @@ import base64
 import hashlib
 import hmac
 import logging
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import ValidationError
 
-from shared import logs
+from shared import layout, logs
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.ledger import Ledger
 from shared.poll import apply_observation, observation_of
@@ -201,7 +200,7 @@ def transcription_id_of(self_url: str) -> str | None:
     if len(segments) < 2 or segments[-2] != "transcriptions":
         return None
     try:
-        return str(uuid.UUID(segments[-1]))
+        return layout.validate_job_id(JobKind.TRANSCRIPTION, segments[-1])
     except ValueError:
         return None
 

@@ -177,7 +177,12 @@ def test_self_with_sas_is_redacted_in_the_message():
     ("url", "expected"),
     [
         (f"https://h/speechtotext/v3.2/transcriptions/{JOB}", JOB),
-        (f"https://h/speechtotext/transcriptions/{JOB.upper()}?api-version=2025-10-15", JOB),
+        (f"https://h/speechtotext/transcriptions/{JOB}?api-version=2025-10-15", JOB),
+        (f"https://h/speechtotext/transcriptions/{JOB.upper()}", None),
+        (f"https://h/speechtotext/transcriptions/%7B{JOB}%7D", None),
+        (f"https://h/speechtotext/transcriptions/urn:uuid:{JOB}", None),
+        (f"https://h/speechtotext/transcriptions/{JOB}%0A", None),
+        ("https://h/speechtotext/transcriptions/..", None),
         (f"https://h/speechtotext/transcriptions/{JOB}/", JOB),
         (f"https://h/speechtotext/transcriptions/{JOB}/files", None),
         (f"/speechtotext/transcriptions/{JOB}", None),
