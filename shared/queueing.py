@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
+import math
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Literal
 
 from azure.core.exceptions import ResourceExistsError
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase64EncodePolicy
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_camel
 
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.layout import validate_job_id
@@ -39,7 +43,8 @@ class HarvestRequest(BaseModel):
     reason: RequestReason = RequestReason.POLL
     requested_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
-    def validated(self) -> HarvestRequest:
+    @model_validator(mode="after")
+    def _canonical_id(self) -> HarvestRequest:
         validate_job_id(self.kind, self.id)
         return self
 
@@ -58,25 +63,83 @@ def parse_request(body: bytes) -> HarvestRequest:
         request = HarvestRequest.model_validate(data)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or 'body'}: {item['msg']}" for item in error.errors()
+            f"{'.'.join(str(p) for p in item['loc']) or 'body'}: {item['msg'].removeprefix('Value error, ')}"
+            for item in error.errors()
         )
         raise BadMessageError(f"message is not a harvest request: {problems}") from None
-    try:
-        return request.validated()
-    except ValueError as error:
-        raise BadMessageError(str(error)) from None
+    return request
+
+
+POISON_SCHEMA_VERSION = "1.0"
+# A Storage queue message is at most 64 KiB of (base64) text; the envelope keeps a margin below it.
+MAX_MESSAGE = 64 * 1024 - 1024
+MAX_REASON = 4000
 
 
 class PoisonEnvelope(BaseModel):
-    """What we put on the poison queue ourselves: the original body, untouched, and why it failed."""
+    """What we put on the poison queue ourselves: the original body and why it failed, in camelCase like
+    every published JSON. A body too large to fit in one queue message beside its reason is cut (at a
+    character boundary) and says so: `bodyTruncated`, with the original's `bodySize` and `bodySha256`.
+    Envelopes written before schema 1.0 (snake_case names) are still read."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, alias_generator=to_camel, populate_by_name=True)
 
+    schema_version: str = POISON_SCHEMA_VERSION
     reason: str
     body: str
-    body_encoding: str = "utf-8"
+    body_encoding: Literal["utf-8", "base64"] = "utf-8"
+    body_truncated: bool = False
+    body_size: int | None = None
+    body_sha256: str | None = None
     poisoned_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     dequeue_count: int | None = None
+
+    @classmethod
+    def wrap(cls, body: bytes, reason: str, *, dequeue_count: int | None = None) -> PoisonEnvelope:
+        """The envelope for `body`, cut if it must be so that the encoded message fits in the queue."""
+        try:
+            body.decode("utf-8")
+            encoding: Literal["utf-8", "base64"] = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "base64"
+        if len(reason) > MAX_REASON:
+            reason = reason[:MAX_REASON] + " [cut]"
+        envelope = cls(
+            reason=reason,
+            body=_embedded(body, encoding),
+            body_encoding=encoding,
+            body_size=len(body),
+            body_sha256=hashlib.sha256(body).hexdigest(),
+            dequeue_count=dequeue_count,
+        )
+        if envelope.encoded_size() <= MAX_MESSAGE:
+            return envelope
+        # Too large: keep the longest start of the body that fits (escapes make JSON sizes uneven, so search).
+        low, high = 0, len(body)
+        while low < high:
+            middle = (low + high + 1) // 2
+            trial = envelope.model_copy(update={"body": _embedded(body[:middle], encoding)})
+            low, high = (middle, high) if trial.encoded_size() <= MAX_MESSAGE else (low, middle - 1)
+        envelope = envelope.model_copy(
+            update={"body": _embedded(body[:low], encoding), "body_truncated": True}
+        )
+        return envelope
+
+    def to_json(self) -> str:
+        return self.model_dump_json(by_alias=True)
+
+    def encoded_size(self) -> int:
+        """The size of the queue message this envelope becomes (base64 of its UTF-8 JSON)."""
+        return 4 * math.ceil(len(self.to_json().encode("utf-8")) / 3)
+
+    def original_body(self) -> bytes:
+        return base64.b64decode(self.body) if self.body_encoding == "base64" else self.body.encode("utf-8")
+
+
+def _embedded(body: bytes, encoding: str) -> str:
+    if encoding == "base64":
+        return base64.b64encode(body).decode("ascii")
+    return body.decode("utf-8", "ignore")  # a cut may split the last character; never anything else
 
 
 class HarvestQueue:
@@ -103,17 +166,13 @@ class HarvestQueue:
         self._ensure(self._queue)
         self._queue.send_message(request.model_dump_json(), visibility_timeout=delay_seconds)
 
-    def poison(self, body: bytes, reason: str, *, dequeue_count: int | None = None) -> None:
-        """Keep a message we cannot process, with its reason; bytes that are not UTF-8 are kept as base64."""
-        try:
-            text, encoding = body.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            text, encoding = base64.b64encode(body).decode("ascii"), "base64"
-        envelope = PoisonEnvelope(
-            reason=reason, body=text, body_encoding=encoding, dequeue_count=dequeue_count
-        )
+    def poison(self, body: bytes, reason: str, *, dequeue_count: int | None = None) -> PoisonEnvelope:
+        """Keep a message we cannot process, with its reason, as one poison message whatever its size;
+        bytes that are not UTF-8 are kept as base64."""
+        envelope = PoisonEnvelope.wrap(body, reason, dequeue_count=dequeue_count)
         self._ensure(self._poison)
-        self._poison.send_message(envelope.model_dump_json())
+        self._poison.send_message(envelope.to_json())
+        return envelope
 
 
 def poisoned_request(content: str) -> HarvestRequest:
@@ -128,9 +187,11 @@ def poisoned_request(content: str) -> HarvestRequest:
         envelope = PoisonEnvelope.model_validate_json(data)
     except ValidationError:
         return parse_request(data)
-    if envelope.body_encoding == "base64":
-        return parse_request(base64.b64decode(envelope.body))
-    return parse_request(envelope.body.encode("utf-8"))
+    if envelope.body_truncated:
+        raise BadMessageError(
+            f"the poisoned body was cut to fit the queue (originally {envelope.body_size} bytes)"
+        )
+    return parse_request(envelope.original_body())
 
 
 def poison_reader(connection_string: str, queue_name: str) -> QueueClient:

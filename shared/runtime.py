@@ -232,8 +232,17 @@ def _poison(
             return None
         return harvest_poisoned(known_or_new(current, request.kind, request.id, "Unknown", now), reason)
 
-    with contextlib.suppress(ConcurrencyError):  # logged as contention; the poison queue has the message
+    try:
         update_record(parts.ledger, request.kind, request.id, change, now)
+    except Exception as error:
+        # The message is on the poison queue with its reason: raising now would have it redelivered and
+        # poisoned a second time. The ledger row stays as it was, and says so in the log.
+        logs.event(
+            "poison_ledger_failed",
+            logging.ERROR,
+            id=request.id,
+            error=redact_text(f"{type(error).__name__}: {error}", parts.secrets()),
+        )
 
 
 def status(parts: Components | None = None) -> StatusReport:

@@ -135,7 +135,7 @@ def parse_error_body(content: bytes) -> ErrorBody | None:
     """The error model from a body, also accepting the `{"error": {...}}` envelope other Azure APIs use."""
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(data, dict) and "code" not in data and isinstance(data.get("error"), dict):
         data = data["error"]

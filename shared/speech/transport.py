@@ -20,6 +20,7 @@ import requests
 from azure.core.credentials import TokenCredential
 from pydantic import ValidationError
 
+from shared.jsonbody import TOO_DEEP
 from shared.redact import redact_text, redact_url
 from shared.speech.auth import Auth, make_auth
 from shared.speech.errors import SpeechTransportError, UnexpectedResponseError, error_from_response
@@ -105,6 +106,11 @@ class RequestsTransport:
                 raise IncompleteBodyError(
                     f"HTTP {response.status_code} answer with an unreadable JSON body ({len(content)} bytes)"
                 ) from exc
+            except RecursionError:
+                # Complete but unusable, whenever it is asked again: not a transport failure to retry.
+                raise UnexpectedResponseError(
+                    f"HTTP {response.status_code} answer whose JSON is {TOO_DEEP} ({len(content)} bytes)"
+                ) from None
         return HttpResponse(response.status_code, response.headers, content, data)
 
 

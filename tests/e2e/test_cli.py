@@ -51,7 +51,7 @@ def test_replay_moves_wrapped_and_host_poisoned_requests_back_and_keeps_bad_ones
     assert report["replayed"] == 2
     assert sorted(report["ids"]) == sorted([wrapped, raw])
     assert len(report["kept"]) == 2
-    assert any("must be a UUID" in kept["reason"] for kept in report["kept"])
+    assert any("must be a canonical UUID" in kept["reason"] for kept in report["kept"])
 
     requests = [parse_request(body) for body in stack.drain()]
     assert sorted(r.id for r in requests) == sorted([wrapped, raw])

@@ -258,7 +258,7 @@ def test_malformed_message_goes_to_poison_with_its_reason(make_stack):
     runtime.handle_message(b'{"id": "../../etc/passwd"}', 1, stack.parts)
     [poisoned] = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue).peek_messages()
     envelope = json.loads(poisoned.content)
-    assert "must be a UUID" in envelope["reason"]
+    assert "must be a canonical UUID" in envelope["reason"]
     assert envelope["body"] == '{"id": "../../etc/passwd"}'
 
 

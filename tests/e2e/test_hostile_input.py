@@ -1,0 +1,139 @@
+"""Hostile and malformed input over the real stack (Azurite, the Speech emulator or a scripted Speech server,
+the local host): refused at the first attempt with a reason, never a 500, never retried as if it were weather."""
+
+import base64
+import hashlib
+import json
+
+import pytest
+import requests
+from azure.data.tables import TableServiceClient
+
+from shared import runtime
+from shared.queueing import HarvestRequest, poison_reader
+from shared.speech import SpeechClient
+from shared.states import JobKind
+from tests.fixtures.emulator import EMULATOR_KEY
+from tests.fixtures.host import REPO_ROOT
+from tests.speech.scripted_server import Reply, ScriptedServer
+
+pytestmark = pytest.mark.e2e
+
+JOB = "5cff1d03-118f-4c4c-b3ba-e1f1cd88c14d"
+DEEP = b"[" * 20_000 + b"]" * 20_000  # far past Python's parser, and still fits in one queue message
+TIMEOUT = 10
+
+
+def poisoned(stack) -> list[dict]:
+    reader = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue)
+    return [json.loads(message.content) for message in reader.peek_messages(max_messages=32)]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"id": JOB.upper()},
+        {"id": "{" + JOB + "}"},
+        {"id": "urn:uuid:" + JOB},
+        {"id": f" {JOB}\n"},
+        {"kind": "conversation", "id": "conv-42\n"},
+    ],
+)
+def test_non_canonical_ids_are_poisoned_at_the_first_attempt(make_stack, body):
+    stack = make_stack()
+    runtime.handle_message(json.dumps(body).encode(), 1, stack.parts)  # returns: nothing to retry
+    [envelope] = poisoned(stack)
+    assert "canonical UUID" in envelope["reason"] or "conversation id must be" in envelope["reason"]
+    assert envelope["body"] == json.dumps(body)
+    assert stack.blob_names() == []
+    assert stack.speech.calls == 0
+
+
+@pytest.mark.parametrize("body", [DEEP, b'{"id": ' + DEEP + b"}"])
+def test_deeply_nested_message_is_poisoned_at_the_first_attempt(make_stack, body):
+    stack = make_stack()
+    runtime.handle_message(body, 1, stack.parts)
+    [envelope] = poisoned(stack)
+    assert "not valid JSON: nested too deeply" in envelope["reason"]
+
+
+def test_deeply_nested_files_page_poisons_at_the_first_attempt(make_stack):
+    """A Speech answer nested too deeply is as unusable the next time: one request, then poison."""
+    stack = make_stack()
+    job = stack.submit(["a.wav"])
+    with ScriptedServer() as server:
+        entity = {"self": f"{server.url}/speechtotext/transcriptions/{job}", "status": "Succeeded"}
+        server.script(Reply(json=entity), default=Reply(raw=b'{"values": ' + DEEP + b"}"))
+        speech = SpeechClient(server.url, api_version="2024-11-15", key=EMULATOR_KEY)
+        parts = runtime.Components(**{**stack.parts.__dict__, "speech": speech})
+        body = HarvestRequest(id=job).model_dump_json().encode()
+        runtime.handle_message(body, 1, parts)
+        paths = [received.path for received in server.received]
+    assert paths == [f"/speechtotext/transcriptions/{job}", f"/speechtotext/transcriptions/{job}/files"]
+    [envelope] = poisoned(stack)
+    assert "nested too deeply" in envelope["reason"]
+    assert envelope["dequeueCount"] == 1
+
+
+def test_hostile_http_requests_get_400_naming_the_problem(make_stack, run_host, fresh_emulator):
+    stack = make_stack(
+        POLL_SCHEDULE="0 0 0 1 1 *", CONVERSATION_ENDPOINT=f"{fresh_emulator.endpoint}/conversations/api/v1/"
+    )
+    with run_host(REPO_ROOT, stack.env) as host:
+        key = {"code": host.function_key}
+
+        def call(method: str, path: str, **kwargs) -> requests.Response:
+            return requests.request(method, host.url(path), params=key, timeout=TIMEOUT, **kwargs)
+
+        headers = {"X-MicrosoftSpeechServices-Event": "TranscriptionCompletion"}
+        for answer in (
+            call("POST", "/api/webhooks/speech", data=DEEP, headers=headers),
+            call("POST", "/api/transcriptions", data=DEEP),
+            call("POST", "/api/transcriptions", data=b'{"contentUrls": ' + DEEP + b"}"),
+        ):
+            assert answer.status_code == 400, answer.text
+            assert "nested too deeply" in answer.json()["error"]["message"]
+
+        for path in (f"/api/transcriptions/{JOB.upper()}", f"/api/transcriptions/%7B{JOB}%7D"):
+            answer = call("GET", path)
+            assert answer.status_code == 400, answer.text
+            assert "canonical UUID" in answer.json()["error"]["message"]
+    # The local host's HTTP server drops a trailing %0A from paths; the app refuses the newline itself.
+    reply = runtime.track_conversation("conv-42\n", stack.parts)
+    assert reply.status == 400
+    assert stack.parts.ledger.get(JobKind.CONVERSATION, "conv-42") is None
+
+
+@pytest.mark.parametrize("size", [47_000, 48_000, 60_000])
+@pytest.mark.parametrize("filler", ["x", "é", "\u0001", None])
+def test_a_message_near_the_queue_limit_is_poisoned_once_with_its_reason(make_stack, size, filler):
+    stack = make_stack()
+    body = bytes(range(256)) * (size // 256) if filler is None else (filler * size).encode()[:size]
+    runtime.handle_message(body, 1, stack.parts)
+    [message] = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue).peek_messages()
+    envelope = json.loads(message.content)
+    assert envelope["reason"].startswith("bad message: message body is not")
+    assert envelope["bodySize"] == len(body)
+    assert envelope["bodySha256"] == hashlib.sha256(body).hexdigest()
+    kept = (
+        base64.b64decode(envelope["body"])
+        if envelope["bodyEncoding"] == "base64"
+        else envelope["body"].encode()
+    )
+    assert body.startswith(kept)
+    assert envelope["bodyTruncated"] is (len(kept) < len(body))
+    if envelope["bodyTruncated"]:
+        assert len(base64.b64encode(message.content)) > 60_000  # cut only as much as the queue needs
+
+
+def test_a_failed_ledger_write_while_poisoning_poisons_once_and_does_not_raise(make_stack):
+    stack = make_stack()
+    job = stack.submit(["a.wav"])
+    wrong_key = SpeechClient(stack.settings.speech_endpoint, api_version="2024-11-15", key="not-the-key")
+    TableServiceClient.from_connection_string(stack.env["AzureWebJobsStorage"]).delete_table(
+        stack.settings.ledger_table
+    )
+    parts = runtime.Components(**{**stack.parts.__dict__, "speech": wrong_key})
+    runtime.handle_message(HarvestRequest(id=job).model_dump_json().encode(), 1, parts)  # must not raise
+    [envelope] = poisoned(stack)
+    assert envelope["reason"].startswith("AuthenticationError")
