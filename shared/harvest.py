@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -40,7 +39,7 @@ from shared.manifest import (
 from shared.poll import observation_of
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.records import record_harvested, record_missing, save_change
-from shared.redact import strip_sas
+from shared.redact import scrub_json, strip_sas
 from shared.settings import Settings
 from shared.speech import NotFoundError, SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
 from shared.states import (
@@ -65,17 +64,6 @@ class Outcome(StrEnum):
     CONTINUED = "continued"
     NOT_FINISHED = "not-finished"
     MISSING = "missing"
-
-
-def scrub(value: Any) -> Any:
-    """Remove SAS query strings from every URL in a JSON value (the entity may echo SAS URLs)."""
-    if isinstance(value, dict):
-        return {k: scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    if isinstance(value, str) and value.startswith(("http://", "https://")) and "?" in value:
-        return strip_sas(value)
-    return value
 
 
 def stored_name(file: TranscriptionFile) -> str:
@@ -200,7 +188,7 @@ class Harvester:
     # --- files --------------------------------------------------------------------------------------------
 
     def _write_entity(self, transcription: Transcription) -> Written:
-        body = json.dumps(scrub(transcription.wire), indent=2, ensure_ascii=False).encode("utf-8")
+        body = json.dumps(scrub_json(transcription.wire), indent=2, ensure_ascii=False).encode("utf-8")
         path = layout.entity_blob(self.prefix, transcription.id)
         return self.destination.write_bytes(
             path, body, content_type=_JSON, metadata={"transcriptionid": transcription.id}

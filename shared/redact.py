@@ -8,6 +8,7 @@ They are pure and never parse-and-reencode what they keep, so a redacted URL sti
 
 import re
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 REDACTED = "REDACTED"
@@ -22,6 +23,8 @@ _KEPT_BY_STRIP = frozenset({"api-version"})
 # `sig=` or `sig%3D` (a URL quoted inside another URL), not preceded by a letter (so `xsig=` is left alone);
 # the value runs until a separator, a quote, whitespace or an encoded `&`.
 _SIG_IN_TEXT = re.compile(r"(?i)(?<![a-z])(sig(?:=|%3D))(?:(?!%26)[^&\s\"'<>])+")
+# A URL inside free text: any case of the scheme, up to whitespace, a quote or an angle bracket.
+_URL_IN_TEXT = re.compile(r"(?i)\bhttps?://[^\s\"'<>]+")
 _BEARER_IN_TEXT = re.compile(r"(?i)(\bbearer\s+)[a-z0-9\-._~+/]+=*")
 
 
@@ -63,3 +66,28 @@ def redact_text(text: str, secrets: Iterable[str | None] = ()) -> str:
         text = text.replace(secret, REDACTED)
     text = _SIG_IN_TEXT.sub(rf"\1{REDACTED}", text)
     return _BEARER_IN_TEXT.sub(rf"\1{REDACTED}", text)
+
+
+def strip_sas_in_text(text: str) -> str:
+    """Every URL in the text without its grant (as strip_sas, whatever the scheme's case), and any SAS
+    signature left outside a URL masked."""
+    text = _URL_IN_TEXT.sub(lambda found: _same_scheme(found.group(0), strip_sas(found.group(0))), text)
+    return _SIG_IN_TEXT.sub(rf"\1{REDACTED}", text)
+
+
+def _same_scheme(original: str, stripped: str) -> str:
+    """urlunsplit lowers the scheme; text keeps it as written."""
+    end = original.index(":")
+    return original[:end] + stripped[end:]
+
+
+def scrub_json(value: Any) -> Any:
+    """A JSON value with every string (values and names) passed through strip_sas_in_text: what the service
+    echoes (the job's `contentUrls`, a description someone pasted a SAS URL into) never carries a grant."""
+    if isinstance(value, dict):
+        return {scrub_json(name): scrub_json(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [scrub_json(item) for item in value]
+    if isinstance(value, str):
+        return strip_sas_in_text(value)
+    return value

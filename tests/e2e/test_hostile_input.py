@@ -15,6 +15,7 @@ from shared.speech import SpeechClient
 from shared.states import JobKind
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.host import REPO_ROOT
+from tests.fixtures.waiting import wait_for
 from tests.speech.scripted_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.e2e
@@ -137,3 +138,25 @@ def test_a_failed_ledger_write_while_poisoning_poisons_once_and_does_not_raise(m
     runtime.handle_message(HarvestRequest(id=job).model_dump_json().encode(), 1, parts)  # must not raise
     [envelope] = poisoned(stack)
     assert envelope["reason"].startswith("AuthenticationError")
+
+
+def harvest_now(stack, job: str) -> None:
+    wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"job {job} to finish")
+    runtime.handle_message(HarvestRequest(id=job).model_dump_json().encode(), 1, stack.parts)
+
+
+def test_no_sas_in_transcription_json_whatever_the_case_and_inside_free_text(make_stack):
+    stack = make_stack()
+    job = stack.submit(
+        ["a.wav"],
+        display_name="copied from sv=2022-11-02&sig=SECRET1 by hand",
+        description="audio at HTTPS://acct.blob.core.windows.net/c/a.wav?sv=2022&SIG=SECRET2 (sales)",
+        custom_properties={"origin": "Https://acct.blob.core.windows.net/c/b.wav?sp=r&sig=SECRET3"},
+    )
+    harvest_now(stack, job)
+    entity = stack.blobs(job)[f"transcriptions/{job}/transcription.json"].decode()
+    assert "SECRET" not in entity
+    document = json.loads(entity)
+    assert document["description"] == "audio at HTTPS://acct.blob.core.windows.net/c/a.wav (sales)"
+    assert document["customProperties"]["origin"] == "Https://acct.blob.core.windows.net/c/b.wav"
+    assert document["displayName"] == "copied from sv=2022-11-02&sig=REDACTED by hand"

@@ -1,6 +1,6 @@
 import pytest
 
-from shared.redact import redact_text, redact_url, strip_sas
+from shared.redact import redact_text, redact_url, scrub_json, strip_sas, strip_sas_in_text
 
 SAS_URL = (
     "https://acct.blob.core.windows.net/c/a%20b.wav?sv=2022-11-02&st=2025-05-24T13%3A32Z&se=2025-05-25T01%3A37Z"
@@ -56,3 +56,22 @@ def test_redact_text_masks_secrets_signatures_and_bearer_tokens():
 
 def test_redact_text_masks_longer_secret_first():
     assert redact_text("abcdef", ["abc", "abcdef"]) == "REDACTED"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("HTTPS://h/a.wav?sv=1&sig=s", "HTTPS://h/a.wav"),
+        ("see https://h/a.wav?sig=s and Http://h/b?SIG=t.", "see https://h/a.wav and Http://h/b"),
+        ("https://h/t/1?api-version=2024-11-15", "https://h/t/1?api-version=2024-11-15"),
+        ("a bare sv=1&sig=secret query", "a bare sv=1&sig=REDACTED query"),
+        ("no url here", "no url here"),
+    ],
+)
+def test_strip_sas_in_text(text, expected):
+    assert strip_sas_in_text(text) == expected
+
+
+def test_scrub_json_reaches_names_values_and_lists():
+    value = {"HTTPS://h/k?sig=1": ["x https://h/v?sig=2 y", 3, None, {"u": "https://h/w?sig=3"}]}
+    assert scrub_json(value) == {"HTTPS://h/k": ["x https://h/v y", 3, None, {"u": "https://h/w"}]}
