@@ -14,18 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from local.speech_emulator.results import TranscriptOptions, phrase_at
+from local.speech_emulator.results import utterance_at
 
 DEFAULT_UTTERANCES = 4
-_ONE_CHANNEL = TranscriptOptions(
-    channels=(0,),
-    words=False,
-    display_words=False,
-    max_speakers=None,
-    candidate_locales=(),
-    punctuation=True,
-    duration_milliseconds=False,
-)
 
 
 class ProcessingStatus(StrEnum):
@@ -77,14 +68,14 @@ def utterances_of(conversation_id: str, count: int) -> list[Utterance]:
     speakers = speaker_count(conversation_id)
     utterances = []
     for index in range(count):
-        phrase = phrase_at(f"offlinetask:{conversation_id}", index, _ONE_CHANNEL)
+        text, offset, duration = utterance_at(f"offlinetask:{conversation_id}", index)
         utterances.append(
             Utterance(
                 user_id=f"user-{index % speakers + 1}",
                 result_id=uuid.uuid5(uuid.NAMESPACE_URL, f"offlinetask/{conversation_id}/{index}").hex,
-                text=phrase.n_best[0].display,
-                offset_ticks=int(phrase.offset_in_ticks),
-                duration_ticks=int(phrase.duration_in_ticks),
+                text=text,
+                offset_ticks=offset,
+                duration_ticks=duration,
             )
         )
     return utterances

@@ -1,8 +1,8 @@
 """Input audio and the knobs hidden in its URL.
 
 Tests and benchmarks steer the emulator through the audio URLs they submit, so no side channel is needed:
-the last path segment and the query decide whether an input fails, how many channels it has and how large its
-result file is. SAS parameters are left out of the seed so the same blob gives the same transcript whatever
+the last path segment and the query decide whether an input fails, how many channels it has, how large its
+result file is and which of the shapes real result files take it has (see Knobs). SAS parameters are left out of the seed so the same blob gives the same transcript whatever
 token it was shared with.
 """
 
@@ -20,11 +20,23 @@ _SAS_PARAMETERS = frozenset(
 
 @dataclass(frozen=True)
 class Knobs:
+    """`fail` and `stereo` in the name; query `phrases=N`, `bytes=N`, and the shapes real files take:
+    `pretty=1` (indented JSON), `empty=N` / `nomatch=N` / `long=N` (every Nth phrase has an empty best
+    candidate / is not recognised / runs on for 40-60 words), `order=channel` (one channel's phrases after
+    the other's), `times=ms` (phrases and words timed in milliseconds only, no ticks or ISO durations; 2024-11-15
+    and later)."""
+
     fails: bool
     stereo: bool
     phrases: int
     bytes: int | None
     seed: str
+    pretty: bool = False
+    empty_every: int = 0
+    nomatch_every: int = 0
+    long_every: int = 0
+    by_channel: bool = False
+    ms_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +63,12 @@ def knobs_for(url: str) -> Knobs:
         phrases=DEFAULT_PHRASES if phrases is None else phrases,
         bytes=_non_negative_int(params.get("bytes")),
         seed=name + "?" + "&".join(f"{key}={value}" for key, value in sorted(query)),
+        pretty=params.get("pretty") == "1",
+        empty_every=_non_negative_int(params.get("empty")) or 0,
+        nomatch_every=_non_negative_int(params.get("nomatch")) or 0,
+        long_every=_non_negative_int(params.get("long")) or 0,
+        by_channel=params.get("order") == "channel",
+        ms_only=params.get("times") == "ms",
     )
 
 

@@ -19,7 +19,9 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from tempfile import SpooledTemporaryFile
-from typing import IO
+from typing import IO, Any
+
+from pydantic import BaseModel
 
 from local.speech_emulator.inputs import Knobs
 from local.speech_emulator.isotime import TICKS_PER_MILLISECOND, TICKS_PER_SECOND, ticks_to_iso
@@ -135,6 +137,14 @@ _VOCABULARY = tuple(
         "reset",
         "login",
         "access",
+        # Real files are UTF-8 with any script in them.
+        "café",
+        "Zürich",
+        "naïve",
+        "résumé",
+        "Ελλάδα",
+        "привет",
+        "東京",
     ]
 )
 _NUMBERS = {
@@ -153,7 +163,14 @@ class TranscriptOptions:
     max_speakers: int | None
     candidate_locales: tuple[str, ...]
     punctuation: bool
-    duration_milliseconds: bool
+    duration_milliseconds: bool  # 2024-11-15 and later: the header, phrases and words carry milliseconds too
+    # The shapes real files take, from the input's knobs (inputs.Knobs).
+    pretty: bool = False
+    empty_every: int = 0
+    nomatch_every: int = 0
+    long_every: int = 0
+    by_channel: bool = False
+    ms_only: bool = False
 
 
 def transcript_options(options: Options, knobs: Knobs, *, duration_milliseconds: bool) -> TranscriptOptions:
@@ -168,6 +185,12 @@ def transcript_options(options: Options, knobs: Knobs, *, duration_milliseconds:
         candidate_locales=language_id.candidate_locales if language_id else (),
         punctuation=options.punctuation_mode != "None",
         duration_milliseconds=duration_milliseconds,
+        pretty=knobs.pretty,
+        empty_every=knobs.empty_every,
+        nomatch_every=knobs.nomatch_every,
+        long_every=knobs.long_every,
+        by_channel=knobs.by_channel,
+        ms_only=knobs.ms_only and duration_milliseconds,
     )
 
 
@@ -190,19 +213,92 @@ def _itn(words: list[str]) -> list[str]:
     return [_NUMBERS.get(word, word) for word in words]
 
 
-def _timed(ticks: int) -> tuple[str, float]:
-    return ticks_to_iso(ticks), float(ticks)
+def _every(every: int, index: int) -> bool:
+    return every > 0 and index % every == every - 1
 
 
-def phrase_at(seed: str, index: int, options: TranscriptOptions) -> RecognizedPhrase:
+@dataclass(frozen=True)
+class _Drawn:
+    """The random choices behind phrase `index`, before they take a version's shape."""
+
+    rng: random.Random
+    channel: int
+    lexical_words: list[str]
+    itn_words: list[str]
+    display: str
+    start: int  # ticks
+    spans: list[int]  # of each word, in ticks
+
+
+def _draw(seed: str, index: int, options: TranscriptOptions) -> _Drawn:
     rng = random.Random(f"{seed}#{index}")
     channel = options.channels[index % len(options.channels)]
-    lexical_words = [rng.choice(_VOCABULARY) for _ in range(rng.randint(2, 8))]
+    count = rng.randint(2, 8) if not _every(options.long_every, index) else rng.randint(40, 60)
+    lexical_words = [rng.choice(_VOCABULARY) for _ in range(count)]
     itn_words = _itn(lexical_words)
     display = _display(itn_words, options.punctuation, rng)
     start = index * SLOT_TICKS + rng.randint(1, 5) * _TEN_MS
     spans = [rng.randint(25, 40) * _TEN_MS for _ in lexical_words]
+    return _Drawn(rng, channel, lexical_words, itn_words, display, start, spans)
+
+
+def utterance_at(seed: str, index: int) -> tuple[str, int, int]:
+    """(display text, offset, duration in ticks) of a one-channel phrase: a conversation's utterance."""
+    drawn = _draw(seed, index, _ONE_CHANNEL)
+    return drawn.display, drawn.start, sum(drawn.spans)
+
+
+def _times(offset: int, duration: int, options: TranscriptOptions) -> dict[str, Any]:
+    """A time in the spellings the version writes (`times=ms`: milliseconds only)."""
+    times: dict[str, Any] = {}
+    if not options.ms_only:
+        times.update(
+            offset=ticks_to_iso(offset),
+            duration=ticks_to_iso(duration),
+            offset_in_ticks=float(offset),
+            duration_in_ticks=float(duration),
+        )
+    if options.duration_milliseconds:
+        times.update(
+            offset_milliseconds=offset // TICKS_PER_MILLISECOND,
+            duration_milliseconds=duration // TICKS_PER_MILLISECOND,
+        )
+    return times
+
+
+def phrase_at(seed: str, index: int, options: TranscriptOptions) -> RecognizedPhrase:
+    drawn = _draw(seed, index, options)
+    rng, lexical_words, itn_words, display, start, spans = (
+        drawn.rng,
+        drawn.lexical_words,
+        drawn.itn_words,
+        drawn.display,
+        drawn.start,
+        drawn.spans,
+    )
     offsets = [start + sum(spans[:position]) for position in range(len(spans))]
+    duration = sum(spans)
+    if _every(options.nomatch_every, index):
+        # Not recognised: real files either leave nBest out or write an empty list.
+        return RecognizedPhrase(
+            recognition_status="NoMatch",
+            channel=drawn.channel,
+            speaker=_speaker(rng, options),
+            locale=_locale(rng, options),
+            n_best=[] if index // options.nomatch_every % 2 else None,
+            **_times(start, duration, options),
+        )
+    if _every(options.empty_every, index):
+        # Silence recognised as an empty phrase.
+        empty = NBest(confidence=0.0, lexical="", itn="", masked_itn="", display="")
+        return RecognizedPhrase(
+            recognition_status="Success",
+            channel=drawn.channel,
+            speaker=_speaker(rng, options),
+            locale=_locale(rng, options),
+            n_best=[empty],
+            **_times(start, duration, options),
+        )
     best = NBest(
         confidence=round(rng.uniform(0.6, 0.97), 7),
         lexical=" ".join(lexical_words),
@@ -212,25 +308,12 @@ def phrase_at(seed: str, index: int, options: TranscriptOptions) -> RecognizedPh
     )
     if options.words:
         best.words = [
-            Word(
-                word=word,
-                offset=ticks_to_iso(offset),
-                duration=ticks_to_iso(span),
-                offset_in_ticks=float(offset),
-                duration_in_ticks=float(span),
-                confidence=round(rng.uniform(0.5, 1.0), 7),
-            )
+            Word(word=word, confidence=round(rng.uniform(0.5, 1.0), 7), **_times(offset, span, options))
             for word, offset, span in zip(lexical_words, offsets, spans, strict=True)
         ]
     if options.display_words:
         best.display_words = [
-            DisplayWord(
-                display_text=token,
-                offset=ticks_to_iso(offset),
-                duration=ticks_to_iso(span),
-                offset_in_ticks=float(offset),
-                duration_in_ticks=float(span),
-            )
+            DisplayWord(display_text=token, **_times(offset, span, options))
             for token, offset, span in zip(display.split(" "), offsets, spans, strict=True)
         ]
     alternates = []
@@ -247,18 +330,33 @@ def phrase_at(seed: str, index: int, options: TranscriptOptions) -> RecognizedPh
                 display=" ".join(variant_itn),
             )
         )
-    duration = sum(spans)
     return RecognizedPhrase(
         recognition_status="Success",
-        channel=channel,
-        speaker=rng.randint(1, options.max_speakers) if options.max_speakers else None,
-        locale=rng.choice(options.candidate_locales) if options.candidate_locales else None,
-        offset=ticks_to_iso(start),
-        duration=ticks_to_iso(duration),
-        offset_in_ticks=float(start),
-        duration_in_ticks=float(duration),
+        channel=drawn.channel,
+        speaker=_speaker(rng, options),
+        locale=_locale(rng, options),
         n_best=[best, *alternates],
+        **_times(start, duration, options),
     )
+
+
+def _speaker(rng: random.Random, options: TranscriptOptions) -> int | None:
+    return rng.randint(1, options.max_speakers) if options.max_speakers else None
+
+
+def _locale(rng: random.Random, options: TranscriptOptions) -> str | None:
+    return rng.choice(options.candidate_locales) if options.candidate_locales else None
+
+
+_ONE_CHANNEL = TranscriptOptions(
+    channels=(0,),
+    words=False,
+    display_words=False,
+    max_speakers=None,
+    candidate_locales=(),
+    punctuation=True,
+    duration_milliseconds=False,
+)
 
 
 def _drain(spool: IO[bytes]) -> Iterator[bytes]:
@@ -271,6 +369,26 @@ def _json_text(text: str) -> bytes:
     return json.dumps(text, ensure_ascii=False)[1:-1].encode()
 
 
+class _Layout:
+    """Compact JSON, or indented by two spaces per level (`pretty=1`) as some real files are."""
+
+    def __init__(self, pretty: bool) -> None:
+        self.pretty = pretty
+
+    def newline(self, level: int) -> bytes:
+        return b"\n" + b"  " * level if self.pretty else b""
+
+    def key(self, name: str) -> bytes:
+        return f'"{name}": '.encode() if self.pretty else f'"{name}":'.encode()
+
+    def value(self, model: BaseModel, level: int) -> bytes:
+        """A model serialised at nesting `level` (0 at the top)."""
+        if not self.pretty:
+            return model.model_dump_json(exclude_none=True).encode()
+        text = json.dumps(model.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False)
+        return text.replace("\n", "\n" + "  " * level).encode()
+
+
 def transcript_chunks(
     source: str, timestamp: str, knobs: Knobs, options: TranscriptOptions
 ) -> Iterator[bytes]:
@@ -279,45 +397,73 @@ def transcript_chunks(
     `phrases=N` gives exactly N phrases (spread over the channels in turn); `bytes=N` keeps adding phrases until
     the phrase and combined-text bytes reach N, so the whole file is at least N bytes.
     """
+    layout = _Layout(options.pretty)
     with ExitStack() as stack:
 
         def spool() -> IO[bytes]:
             return stack.enter_context(SpooledTemporaryFile(max_size=_SPOOL_BYTES))
 
+        # One phrase list, or one per channel when the file lists a channel's phrases after the other's.
+        phrase_spools = {channel: spool() for channel in options.channels} if options.by_channel else {}
         phrases_out = spool()
         combined = {channel: {name: spool() for name in _COMBINED_FIELDS} for channel in options.channels}
-        count = produced = 0
+        count = produced = end = 0
         while options.channels and (count < knobs.phrases if knobs.bytes is None else produced < knobs.bytes):
             phrase = phrase_at(knobs.seed, count, options)
-            data = phrase.model_dump_json(exclude_none=True).encode()
-            produced += phrases_out.write(b"," + data if count else data)
-            best = phrase.n_best[0]
+            data = layout.value(phrase, 2)
+            out = phrase_spools.get(phrase.channel, phrases_out)
+            separator = b"," + layout.newline(2)
+            produced += out.write(separator + data if out.tell() else data)
+            best = phrase.n_best[0] if phrase.n_best else None
+            start, length = _phrase_span(phrase)
+            end = max(end, start + length)
+            count += 1
+            if best is None or not best.display:
+                continue
             for name, text in zip(
                 _COMBINED_FIELDS, (best.lexical, best.itn, best.masked_itn, best.display), strict=False
             ):
                 out = combined[phrase.channel][name]
                 piece = _json_text(text)
                 produced += out.write(b" " + piece if out.tell() else piece)
-            count += 1
-        ticks = count * SLOT_TICKS
+        # Long phrases may run past their slot: the audio lasts until the last one ends.
+        ticks = max(count * SLOT_TICKS, end)
         header = TranscriptHeader(
             source=source,
             timestamp=timestamp,
             duration_in_ticks=ticks,
             duration_milliseconds=ticks // TICKS_PER_MILLISECOND if options.duration_milliseconds else None,
             duration=ticks_to_iso(ticks),
-        ).model_dump_json(exclude_none=True)
-        yield header[:-1].encode() + b',"combinedRecognizedPhrases":['
+        )
+        yield layout.value(header, 0)[:-1].rstrip() + b"," + layout.newline(1)
+        yield layout.key("combinedRecognizedPhrases") + b"["
         for position, channel in enumerate(options.channels):
-            yield (b',{"channel":' if position else b'{"channel":') + str(channel).encode()
+            yield (b"," if position else b"") + layout.newline(2) + b"{" + layout.newline(3)
+            yield layout.key("channel") + str(channel).encode()
             for name in _COMBINED_FIELDS:
-                yield f',"{name}":"'.encode()
+                yield b"," + layout.newline(3) + layout.key(name) + b'"'
                 yield from _drain(combined[channel][name])
                 yield b'"'
-            yield b"}"
-        yield b'],"recognizedPhrases":['
-        yield from _drain(phrases_out)
-        yield b"]}"
+            yield layout.newline(2) + b"}"
+        yield layout.newline(1) + b"]," + layout.newline(1) + layout.key("recognizedPhrases") + b"["
+        spools = [phrase_spools[channel] for channel in options.channels] if phrase_spools else [phrases_out]
+        first = True
+        for phrases in spools:
+            if not phrases.tell():
+                continue
+            yield (b"" if first else b",") + layout.newline(2)
+            first = False
+            yield from _drain(phrases)
+        yield layout.newline(1) + b"]" + layout.newline(0) + b"}"
+
+
+def _phrase_span(phrase: RecognizedPhrase) -> tuple[int, int]:
+    """A generated phrase's offset and duration in ticks, whichever spelling it carries."""
+    if phrase.offset_in_ticks is not None and phrase.duration_in_ticks is not None:
+        return int(phrase.offset_in_ticks), int(phrase.duration_in_ticks)
+    return (phrase.offset_milliseconds or 0) * TICKS_PER_MILLISECOND, (
+        phrase.duration_milliseconds or 0
+    ) * TICKS_PER_MILLISECOND
 
 
 def report_bytes(details: list[ReportDetail]) -> bytes:

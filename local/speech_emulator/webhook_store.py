@@ -119,8 +119,8 @@ class WebHookStore:
 
 
 def _api_version(version: ApiVersion) -> str:
-    """properties.apiVersion names versions like "v3.2" and "v2024-11-15"."""
-    return version.value if version is ApiVersion.V3_2 else f"v{version.value}"
+    """properties.apiVersion as the service's examples write it: "v3.2", "v2024-11-15", "2025-10-15"."""
+    return f"v{version.value}" if version is ApiVersion.V2024_11_15 else version.value
 
 
 def render_webhook(hook: WebHook, urls: Urls) -> WebHookOut:

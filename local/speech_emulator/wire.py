@@ -340,21 +340,29 @@ class ErrorBody(ResponseModel):
 # ---------------------------------------------------------------- result files
 
 
+# Times as every version writes them (ticks, ISO), and as 2024-11-15 and later may add them (milliseconds); a
+# `times=ms` input has milliseconds only. Declared in each model, in the service's field order.
+
+
 class Word(ResponseModel):
     word: str
-    offset: str
-    duration: str
-    offset_in_ticks: float
-    duration_in_ticks: float
+    offset: str | None = None
+    duration: str | None = None
+    offset_in_ticks: float | None = None
+    duration_in_ticks: float | None = None
+    offset_milliseconds: int | None = None
+    duration_milliseconds: int | None = None
     confidence: float
 
 
 class DisplayWord(ResponseModel):
     display_text: str
-    offset: str
-    duration: str
-    offset_in_ticks: float
-    duration_in_ticks: float
+    offset: str | None = None
+    duration: str | None = None
+    offset_in_ticks: float | None = None
+    duration_in_ticks: float | None = None
+    offset_milliseconds: int | None = None
+    duration_milliseconds: int | None = None
 
 
 class NBest(ResponseModel):
@@ -372,11 +380,13 @@ class RecognizedPhrase(ResponseModel):
     channel: int
     speaker: int | None = None
     locale: str | None = None
-    offset: str
-    duration: str
-    offset_in_ticks: float
-    duration_in_ticks: float
-    n_best: list[NBest]
+    offset: str | None = None
+    duration: str | None = None
+    offset_in_ticks: float | None = None
+    duration_in_ticks: float | None = None
+    offset_milliseconds: int | None = None
+    duration_milliseconds: int | None = None
+    n_best: list[NBest] | None = None  # none, or an empty list, when the phrase was not recognised
 
 
 class CombinedPhrase(ResponseModel):

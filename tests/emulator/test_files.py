@@ -327,3 +327,47 @@ def test_large_result_file_is_streamed_into_blocks(fresh_emulator: EmulatorServe
     assert parsed.combined_recognized_phrases[0].lexical == combined
     committed, _ = BlobClient.from_blob_url(item["links"]["contentUrl"]).get_block_list("committed")
     assert len(committed) == 2  # 6 MB went up as 4 MiB blocks, never as one buffer
+
+
+def test_result_files_take_the_shapes_real_files_do(fresh_emulator: EmulatorServer):
+    """Pretty-printed, non-ASCII, empty and unrecognised phrases, channels listed in turn, long phrases,
+    and milliseconds on phrases and words from 2024-11-15 (only milliseconds with `times=ms`)."""
+    api = SpeechApi(fresh_emulator.endpoint, "2024-11-15")
+    knobs = "phrases=40&pretty=1&empty=3&nomatch=4&long=5&order=channel"
+    urls = [f"https://audio.example/call-stereo.wav?{knobs}", f"https://audio.example/m.wav?{knobs}&times=ms"]
+    created = finished(api, fresh_emulator, api.body(urls, wordLevelTimestampsEnabled=True))
+    stereo_data, ms_data = (download(f["links"]["contentUrl"]).content for f in api.files(created)[:2])
+
+    assert stereo_data.startswith(b'{\n  "source": "https://audio.example/call-stereo.wav?')
+    assert b'\n    {\n      "recognitionStatus": "Success",\n' in stereo_data
+    stereo = json.loads(stereo_data)
+    phrases = stereo["recognizedPhrases"]
+    assert len(phrases) == 40
+    assert [p["channel"] for p in phrases] == [0] * 20 + [1] * 20
+    assert any(ord(char) > 127 for char in stereo_data.decode())
+    unrecognised = [p for p in phrases if p["recognitionStatus"] != "Success"]
+    assert len(unrecognised) == 10
+    assert {json.dumps(p.get("nBest")) for p in unrecognised} == {"null", "[]"}
+    empty = [p for p in phrases if p.get("nBest") and p["nBest"][0]["display"] == ""]
+    assert len(empty) == 10  # every third, less those every fourth took
+    assert (
+        max(len(p["nBest"][0]["words"]) for p in phrases if p.get("nBest") and p["nBest"][0]["display"]) >= 40
+    )
+    for phrase in phrases:
+        assert phrase["offsetMilliseconds"] * 10_000 == phrase["offsetInTicks"]
+        for word in phrase.get("nBest", [{}])[0].get("words", []) if phrase.get("nBest") else []:
+            assert word["durationMilliseconds"] * 10_000 == word["durationInTicks"]
+    ends = [p["offsetInTicks"] + p["durationInTicks"] for p in phrases]
+    assert stereo["durationInTicks"] >= max(ends)
+
+    for phrase in json.loads(ms_data)["recognizedPhrases"]:
+        assert not {"offset", "duration", "offsetInTicks", "durationInTicks"} & set(phrase)
+        assert {"offsetMilliseconds", "durationMilliseconds"} <= set(phrase)
+
+    v32 = SpeechApi(fresh_emulator.endpoint, "v3.2")
+    created = finished(v32, fresh_emulator, v32.body(urls, wordLevelTimestampsEnabled=True))
+    for item in v32.files(created)[:2]:
+        assert (
+            b"Milliseconds"
+            not in download(item["links"]["contentUrl"]).content.split(b"combinedRecognized")[1]
+        )

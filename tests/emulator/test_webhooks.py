@@ -46,7 +46,7 @@ TRANSCRIPTION_EVENTS = (
     "transcriptionCompletion",
     "transcriptionDeletion",
 )
-API_VERSION_PROPERTY = {"v3.2": "v3.2", "2024-11-15": "v2024-11-15", "2025-10-15": "v2025-10-15"}
+API_VERSION_PROPERTY = {"v3.2": "v3.2", "2024-11-15": "v2024-11-15", "2025-10-15": "2025-10-15"}
 MISSING = "00000000-0000-0000-0000-000000000000"
 
 
