@@ -3,6 +3,9 @@
 Azurite runs in memory from a throwaway working directory, on ports the OS chooses, so several instances can
 run side by side and nothing is left behind. It is started with --skipApiVersionCheck because the pinned
 Python storage SDKs send a newer storage API version than Azurite 3.35 knows.
+
+Azurite dies with the process that started it, even one killed with SIGKILL: it runs under
+local/azurite_child.js, which stops when its stdin (a pipe only this process writes to) reaches end-of-file.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ class AzuriteError(RuntimeError):
     """Azurite could not be found or did not start."""
 
 
+CHILD_SCRIPT = Path(__file__).resolve().parent / "azurite_child.js"
+
+
 def azurite_executable() -> str:
     """The pinned Azurite from node_modules (installed by `make setup`), else one on PATH."""
     local = REPO_ROOT / "node_modules" / ".bin" / "azurite"
@@ -44,6 +50,14 @@ def azurite_executable() -> str:
     if found:
         return found
     raise AzuriteError("azurite not found: run `make setup` (npm ci installs the pinned Azurite)")
+
+
+def child_command() -> list[str]:
+    """node, the watchdog script and Azurite's own script (the `azurite` command is a link to it)."""
+    node = shutil.which("node")
+    if node is None:
+        raise AzuriteError("node not found: Azurite needs Node.js 20")
+    return [node, str(CHILD_SCRIPT), os.path.realpath(azurite_executable())]
 
 
 @dataclass
@@ -61,7 +75,7 @@ class Azurite:
     def start(self) -> Azurite:
         self._workdir = tempfile.mkdtemp(prefix="azurite-")
         cmd = [
-            azurite_executable(),
+            *child_command(),
             "--inMemoryPersistence",
             "--skipApiVersionCheck",
             "--loose",
@@ -73,6 +87,7 @@ class Azurite:
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd,
             cwd=self._workdir,
+            stdin=subprocess.PIPE,  # the watchdog pipe: never written, closed when this process ends
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
@@ -117,6 +132,8 @@ class Azurite:
             except subprocess.TimeoutExpired:
                 os.killpg(self._process.pid, signal.SIGKILL)
                 self._process.wait(timeout=10)
+        if self._process is not None and self._process.stdin is not None:
+            self._process.stdin.close()
         self._process = None
         if self._workdir:
             shutil.rmtree(self._workdir, ignore_errors=True)
