@@ -15,12 +15,12 @@ fi
 
 secret=$(az keyvault secret show --vault-name "$AZURE_KEY_VAULT_NAME" --name webhook-secret --query value -o tsv)
 
-# The settings the CLI validates, in the same identity-based forms as the app's (no key, no SAS).
+# The settings the CLI validates, in the app's identity-based forms (no key, no SAS), but without
+# __credential=managedidentity: here the deployer's own sign-in (DefaultAzureCredential) is the identity.
 register() {
   env WEBHOOK_SECRET="$secret" \
     SPEECH_ENDPOINT="$SPEECH_ENDPOINT" SPEECH_REGION="${SPEECH_REGION:-}" SPEECH_API_VERSION="${SPEECH_API_VERSION:-2024-11-15}" \
     DESTINATION_CONTAINER_URL="$DESTINATION_CONTAINER_URL" DESTINATION_PREFIX="${DESTINATION_PREFIX:-}" \
-    AzureWebJobsStorage__credential=managedidentity \
     AzureWebJobsStorage__blobServiceUri="$HOST_STORAGE_BLOB_ENDPOINT" \
     AzureWebJobsStorage__queueServiceUri="$HOST_STORAGE_QUEUE_ENDPOINT" \
     AzureWebJobsStorage__tableServiceUri="$HOST_STORAGE_TABLE_ENDPOINT" \
