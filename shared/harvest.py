@@ -126,7 +126,7 @@ class Harvester:
             return Outcome.NOT_FINISHED
 
         record = self._save(harvest_started(record, self.clock()), record)
-        entity = self._write_entity(transcription)
+        entity = self._write_entity(job_id, transcription)
         files = self._list_files(job_id)
         results, report_summary, finished = self._harvest_files(job_id, files, started, transcription.locale)
         if not finished:
@@ -134,7 +134,7 @@ class Harvester:
             logs.event("harvest_continued", id=job_id, done=len(results), files=len(files))
             return Outcome.CONTINUED
 
-        manifest = self._manifest(transcription, entity, results, report_summary)
+        manifest = self._manifest(job_id, transcription, entity, results, report_summary)
         written = self.destination.write_bytes(manifest_path, manifest.to_json(), content_type=_JSON)
         self._finish(record, job_id, manifest_path, str(transcription.status))
         logs.event(
@@ -187,11 +187,11 @@ class Harvester:
 
     # --- files --------------------------------------------------------------------------------------------
 
-    def _write_entity(self, transcription: Transcription) -> Written:
+    def _write_entity(self, job_id: str, transcription: Transcription) -> Written:
         body = json.dumps(scrub_json(transcription.wire), indent=2, ensure_ascii=False).encode("utf-8")
-        path = layout.entity_blob(self.prefix, transcription.id)
+        path = layout.entity_blob(self.prefix, job_id)
         return self.destination.write_bytes(
-            path, body, content_type=_JSON, metadata={"transcriptionid": transcription.id}
+            path, body, content_type=_JSON, metadata={"transcriptionid": job_id}
         )
 
     def _list_files(self, job_id: str) -> list[TranscriptionFile]:
@@ -207,6 +207,8 @@ class Harvester:
         self, job_id: str, files: list[TranscriptionFile], started: float, locale: str | None
     ) -> tuple[list[ResultEntry], ReportSummary | None, bool]:
         taken: set[str] = set()
+        # Names that clean alike still get a blob each, the same ones on every redelivery or continuation.
+        raw_paths = layout.raw_blobs(self.prefix, JobKind.TRANSCRIPTION, job_id, map(stored_name, files))
         results: list[ResultEntry] = []
         report: ReportSummary | None = None
         refreshes = 0
@@ -216,7 +218,9 @@ class Harvester:
                 return results, report, False
             file = files[index]
             try:
-                entry, file_report = self._harvest_file(job_id, file, taken, locale)
+                entry, file_report = self._harvest_file(
+                    job_id, file, raw_paths[stored_name(file)], taken, locale
+                )
             except ContentExpiredError as error:
                 refreshes += 1
                 if refreshes > MAX_REFRESHES:
@@ -233,10 +237,9 @@ class Harvester:
         return results, report, True
 
     def _harvest_file(
-        self, job_id: str, file: TranscriptionFile, taken: set[str], locale: str | None
+        self, job_id: str, file: TranscriptionFile, raw_path: str, taken: set[str], locale: str | None
     ) -> tuple[ResultEntry, ReportSummary | None]:
         name = stored_name(file)
-        raw_path = layout.raw_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, name)
         previous = self.destination.find(raw_path)
         if previous is not None and file.kind != REPORT_KIND:
             reused = self._reuse(job_id, file, previous, taken)
@@ -365,6 +368,7 @@ class Harvester:
 
     def _manifest(
         self,
+        job_id: str,
         transcription: Transcription,
         entity: Written,
         results: list[ResultEntry],
@@ -373,7 +377,7 @@ class Harvester:
         error = transcription.error
         return Manifest(
             kind=JobKind.TRANSCRIPTION.value,
-            id=transcription.id,
+            id=job_id,
             api_version=self.settings.speech_api_version,
             status=str(transcription.status),
             display_name=transcription.display_name,

@@ -20,7 +20,7 @@ from typing import cast
 
 from azure.core.paging import ItemPaged, PageIterator
 
-from shared import logs
+from shared import layout, logs
 from shared.ledger import ConcurrencyError, Ledger, PollerState
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.records import UNREAD, update_record
@@ -175,6 +175,11 @@ class Poller:
             known = self.ledger.known(JobKind.TRANSCRIPTION) if len(page) > PREFETCH_ABOVE else None
             for transcription in page:
                 report.listed += 1
+                try:
+                    layout.validate_job_id(JobKind.TRANSCRIPTION, transcription.id)
+                except ValueError as error:  # no ledger row or request can carry it: say so and go on
+                    logs.event("listed_entity_refused", logging.WARNING, problem=str(error))
+                    continue
                 if tracked is not None and transcription.id not in tracked:
                     continue
                 apply_observation(

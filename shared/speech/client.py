@@ -55,7 +55,19 @@ class SpeechClient(PipelineClient):
         )
 
     def get_transcription(self, transcription_id: str) -> Transcription:
-        return self._get(self._url(f"transcriptions/{segment(transcription_id)}"), Transcription)
+        """The job asked for. An answer whose `self` names another entity (another id, `..`) is a service
+        error: nothing downstream may file a job under an id the caller did not ask about."""
+        transcription = self._get(self._url(f"transcriptions/{segment(transcription_id)}"), Transcription)
+        try:
+            answered = transcription.id
+        except ValueError:
+            answered = None
+        if answered != transcription_id:
+            raise UnexpectedResponseError(
+                f"asked for transcription {transcription_id}, the answer's 'self' names "
+                f"{(answered or '(nothing)')[:80]!r}"
+            )
+        return transcription
 
     def submit_transcription(self, definition: TranscriptionDefinition) -> Transcription:
         """Create a job. Never resent after the service may have seen it (see shared.speech.retry)."""

@@ -4,15 +4,18 @@ the local host): refused at the first attempt with a reason, never a 500, never 
 import base64
 import hashlib
 import json
+import uuid
 
 import pytest
 import requests
 from azure.data.tables import TableServiceClient
+from azure.storage.blob import BlobServiceClient
 
 from shared import runtime
 from shared.queueing import HarvestRequest, poison_reader
-from shared.speech import SpeechClient
-from shared.states import JobKind
+from shared.speech import SpeechClient, TranscriptionDefinition
+from shared.states import JobKind, LedgerState
+from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.host import REPO_ROOT
 from tests.fixtures.waiting import wait_for
@@ -160,3 +163,94 @@ def test_no_sas_in_transcription_json_whatever_the_case_and_inside_free_text(mak
     assert document["description"] == "audio at HTTPS://acct.blob.core.windows.net/c/a.wav (sales)"
     assert document["customProperties"]["origin"] == "Https://acct.blob.core.windows.net/c/b.wav"
     assert document["displayName"] == "copied from sv=2022-11-02&sig=REDACTED by hand"
+
+
+COLLIDING = [
+    "in/a.wav",
+    "in_a.wav",
+    "in%a.wav",
+    "x?.wav",
+    "x:.wav",
+    "x_.wav",
+    "y.wav",
+    " y.wav",
+    "z\u202e.wav",
+    "z.wav",
+]
+
+
+def test_result_names_that_clean_alike_each_get_their_own_raw_blob(make_stack, azurite):
+    stack = make_stack()
+    name = f"input-{uuid.uuid4().hex}"
+    sas_url = container_sas_url(azurite.connection_string, name, "rl")
+    container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(name)
+    for blob in COLLIDING:
+        container.upload_blob(blob, b"RIFF")
+    definition = TranscriptionDefinition.for_version(
+        stack.settings.speech_api_version,
+        locale="en-US",
+        display_name="colliding names",
+        content_container_url=sas_url,
+    )
+    job = stack.speech.submit_transcription(definition).id
+    harvest_now(stack, job)
+
+    served = {
+        file.name: hashlib.sha256(requests.get(file.content_url, timeout=TIMEOUT).content).hexdigest()
+        for file in stack.speech.list_files(job)
+        if file.kind == "Transcription"
+    }
+    assert sorted(served) == sorted(f"{blob}.json" for blob in COLLIDING)
+    assert len(set(served.values())) == len(COLLIDING)  # every input's result differs
+    stored = stack.blobs(job)
+    results = {r["name"]: r for r in stack.manifest(job)["results"] if r["kind"] == "Transcription"}
+    assert {name: result["sha256"] for name, result in results.items()} == served
+    assert len({result["blob"] for result in results.values()}) == len(COLLIDING)
+    for result in results.values():
+        assert hashlib.sha256(stored[result["blob"]]).hexdigest() == result["sha256"]
+
+    # A redelivery after a crash before the manifest picks the same names: nothing new, nothing rewritten.
+    manifest_blob = f"transcriptions/{job}/manifest.json"
+    stack.parts.destination.container.delete_blob(manifest_blob)
+    stack.parts.ledger.save(
+        stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).model_copy(update={"state": LedgerState.QUEUED})
+    )
+    runtime.handle_message(HarvestRequest(id=job).model_dump_json().encode(), 1, stack.parts)
+    assert sorted(stack.blobs(job)) == sorted(stored)
+    assert stack.manifest(job)["results"] == list(stack.manifest(job)["results"])
+    assert {r["name"]: r["blob"] for r in stack.manifest(job)["results"] if r["kind"] == "Transcription"} == {
+        name: result["blob"] for name, result in results.items()
+    }
+
+
+@pytest.mark.parametrize("answered", ["7e0a1c2b-0000-4000-8000-000000000000", ".."])
+def test_an_answer_about_another_job_is_a_service_error(make_stack, answered):
+    stack = make_stack()
+    with ScriptedServer() as server:
+        entity = {"self": f"{server.url}/speechtotext/transcriptions/{answered}", "status": "Succeeded"}
+        server.script(default=Reply(json=entity))
+        speech = SpeechClient(server.url, api_version="2024-11-15", key=EMULATOR_KEY)
+        parts = runtime.Components(**{**stack.parts.__dict__, "speech": speech})
+        runtime.handle_message(HarvestRequest(id=JOB).model_dump_json().encode(), 1, parts)
+        requests_made = len(server.received)
+    assert requests_made == 1
+    [envelope] = poisoned(stack)
+    assert envelope["reason"].startswith("UnexpectedResponseError")
+    assert f"asked for transcription {JOB}" in envelope["reason"]
+    assert stack.blob_names() == []
+    assert [r.id for r in stack.parts.ledger.query(JobKind.TRANSCRIPTION)] == [JOB]
+
+
+def test_a_listed_entity_with_a_non_canonical_id_is_skipped_not_a_stuck_poll(make_stack):
+    stack = make_stack()
+    with ScriptedServer() as server:
+        listed = [
+            {"self": f"{server.url}/speechtotext/transcriptions/{bad}", "status": "Succeeded"}
+            for bad in ("..", JOB.upper(), "%7B" + JOB + "%7D")
+        ] + [{"self": f"{server.url}/speechtotext/transcriptions/{JOB}", "status": "Succeeded"}]
+        server.script(default=Reply(json={"values": listed}))
+        speech = SpeechClient(server.url, api_version="2024-11-15", key=EMULATOR_KEY)
+        report = runtime.poller(runtime.Components(**{**stack.parts.__dict__, "speech": speech})).tick()
+    assert report.listed == 4
+    assert [r.id for r in stack.parts.ledger.query(JobKind.TRANSCRIPTION)] == [JOB]
+    assert [json.loads(body)["id"] for body in stack.queue_messages()] == [JOB]
