@@ -26,12 +26,12 @@ from azure.storage.queue import QueueClient
 
 from shared.ledger import Ledger
 from shared.queueing import BadMessageError, HarvestQueue, RequestReason, poisoned_request
-from shared.records import update_record
+from shared.records import decide_and_save
 from shared.runtime import speech_client
 from shared.settings import Settings, SettingsError, load_settings
 from shared.speech import SpeechClient, SpeechError, WebHook, WebHookDefinition, WebHookEvents, WebHookUpdate
 from shared.speech.webhooks import WebHookSecret
-from shared.states import JobRecord, LedgerState, requeued
+from shared.states import replayed
 
 DEFAULT_HOOK_NAME = "speech-harvester"
 REPLAY_INVISIBLE_SECONDS = 300  # messages kept on the poison queue stay hidden while one run works
@@ -127,10 +127,9 @@ def replay_poison(
             continue
         queue.send(request.model_copy(update={"reason": RequestReason.REPLAY, "requested_at": now}))
 
-        def change(record: JobRecord | None) -> JobRecord | None:
-            return requeued(record, now) if record and record.state is LedgerState.POISONED else None
-
-        update_record(ledger, request.kind, request.id, change, now, reason="replay")
+        decide_and_save(
+            ledger, request.kind, request.id, lambda record: replayed(record, now), now, reason="replay"
+        )
         poison.delete_message(message)
         report.replayed.append(request.id)
     for message in kept:

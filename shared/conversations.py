@@ -5,9 +5,9 @@
   CONVERSATION_POLLS_PER_TICK of them per tick, the least recently checked first, so a long list is worked
   through in turns and no conversation waits forever. Completed or Failed → Queued and one harvest request
   (the same ETag-guarded step as transcriptions); 404 or Deleted → Missing.
-- The harvest writes `<prefix>conversations/<id>/raw/offlinetask.json` (the GET body, byte-exact), then
-  `transcript/<id>.json|txt|srt|vtt` through the same renderers as batch transcripts, then manifest.json last.
-  Writes are conditional and the ledger guards the rest, exactly as for transcriptions (shared/harvest.py).
+- The harvest is the one protocol (shared.harvesting); this kind writes
+  `<prefix>conversations/<id>/raw/offlinetask.json` (the GET body, byte-exact), then
+  `transcript/<id>.json|txt|srt|vtt` through the same renderers as batch transcripts; manifest.json comes last.
 
 The endpoint is CONVERSATION_ENDPOINT, else derived from the Speech resource's region; without either the
 features are off (the API answers 409 and the timer skips the poll).
@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 from shared import layout, logs
 from shared.destination import Destination
 from shared.failures import PermanentError
-from shared.harvest import Outcome
+from shared.harvesting import Found, Harvest, Outcome
 from shared.ledger import Ledger
 from shared.manifest import DerivedEntry, JobError, Manifest, ResultEntry, Validation
-from shared.poll import apply_observation
+from shared.observations import conversation_observation, conversation_status
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
-from shared.records import record_harvested, record_missing, save_change, update_record
+from shared.records import apply_observation, decide_and_save, resend_lost
 from shared.redact import redact_text
 from shared.replies import ApiModel, Reply, error_reply, json_reply
 from shared.settings import Settings
@@ -45,13 +45,8 @@ from shared.states import (
     JobKind,
     JobRecord,
     LedgerState,
-    Observation,
-    harvest_started,
-    needs_requeue,
-    observe,
-    reopened,
-    requeued,
-    track,
+    checked_with_error,
+    tracked,
     went_missing,
 )
 from shared.submission import status_url
@@ -67,7 +62,6 @@ OFF_MESSAGE = (
 )
 _KIND = JobKind.CONVERSATION
 _JSON = "application/json"
-_HARVESTABLE = (ProcessingStatus.COMPLETED.value, ProcessingStatus.FAILED.value)
 
 
 class ConversationsOffError(PermanentError):
@@ -75,10 +69,6 @@ class ConversationsOffError(PermanentError):
 
     def __init__(self) -> None:
         super().__init__(OFF_MESSAGE)
-
-
-def service_status(task: OfflineTask) -> str:
-    return str(task.processing_status) if task.processing_status is not None else "Unknown"
 
 
 # --- tracking (POST /api/conversations/{id}) ---------------------------------------------------------------
@@ -99,11 +89,16 @@ def track_conversation(conversation_id: str, ledger: Ledger, *, enabled: bool, n
     except ValueError as error:
         return error_reply(400, "InvalidRequest", str(error), field="conversationId")
 
-    def change(record: JobRecord | None) -> JobRecord:
-        return reopened(track(record, _KIND, conversation_id, now, source="track"))
-
-    saved = update_record(ledger, _KIND, conversation_id, change, now, source="track")
-    assert saved is not None
+    saved = decide_and_save(
+        ledger,
+        _KIND,
+        conversation_id,
+        lambda record: tracked(record, _KIND, conversation_id, now, source="track"),
+        now,
+        source="track",
+    ).record
+    if saved is None:
+        raise RuntimeError(f"conversation {conversation_id}: the ledger kept no row after tracking it")
     url = status_url(_KIND, conversation_id)
     logs.event("conversation_tracked", id=conversation_id, state=saved.state.value)
     return json_reply(
@@ -145,7 +140,8 @@ class ConversationPoller:
         report = ConversationTickReport()
         now = self.clock()
         records = list(self.ledger.query(_KIND, OPEN_STATES))
-        self._requeue_lost(records, now, report)
+        after = timedelta(minutes=self.settings.requeue_after_minutes)
+        report.requeued = len(resend_lost(self.ledger, self.queue, _KIND, now, after=after, records=records))
         due = due_for_check(records, self.settings.conversation_polls_per_tick)
         report.waiting = sum(1 for r in records if r.tracked and r.state is LedgerState.PENDING) - len(due)
         for record in due:
@@ -177,54 +173,38 @@ class ConversationPoller:
             self._missing(record.id, now, "Unknown", "not found in the conversation service (404)")
             report.missing += 1
             return
-        status = service_status(task)
+        status = conversation_status(task)
         if status == ProcessingStatus.DELETED.value:
             self._missing(record.id, now, status, "deleted in the conversation service")
             report.missing += 1
             return
-        seen = Observation(kind=_KIND, id=record.id, service_status=status, last_checked=now)
-        if apply_observation(self.ledger, self.queue, seen, now, reason=RequestReason.POLL, source="poll"):
+        seen = conversation_observation(record.id, task, now)
+        saved = apply_observation(
+            self.ledger, self.queue, seen, now, reason=RequestReason.POLL, source="poll"
+        )
+        if saved is not None and saved.decision.enqueue:
             report.enqueued += 1
             report.enqueued_ids.append(record.id)
 
     def _missing(self, conversation_id: str, now: datetime, status: str, reason: str) -> None:
-        def change(record: JobRecord | None) -> JobRecord | None:
-            if record is None or record.state is not LedgerState.PENDING:
-                return None
-            checked = record.model_copy(update={"service_status": status, "last_checked": now})
-            return went_missing(checked, reason)
-
-        update_record(self.ledger, _KIND, conversation_id, change, now, source="poll")
+        decide_and_save(
+            self.ledger,
+            _KIND,
+            conversation_id,
+            lambda record: went_missing(
+                record, now, reason, kind=_KIND, job_id=conversation_id, service_status=status, create=False
+            ),
+            now,
+            source="poll",
+        )
 
     def _checked_with_error(self, conversation_id: str, now: datetime, error: SpeechError) -> None:
         """Remember the failed check, so a conversation that always fails does not stay first in line."""
         message = redact_text(str(error))
         logs.event("conversation_poll_error", logging.WARNING, id=conversation_id, error=message)
-
-        def change(record: JobRecord | None) -> JobRecord | None:
-            if record is None or record.state is not LedgerState.PENDING:
-                return None
-            return record.model_copy(update={"last_checked": now, "detail": message[:1000]})
-
-        update_record(self.ledger, _KIND, conversation_id, change, now)
-
-    def _requeue_lost(self, records: list[JobRecord], now: datetime, report: ConversationTickReport) -> None:
-        """A harvest request lost between the ledger and the queue is sent again (as for transcriptions)."""
-        after = timedelta(minutes=self.settings.requeue_after_minutes)
-        for record in records:
-            if not needs_requeue(record, now, after):
-                continue
-            lost = False
-
-            def change(current: JobRecord | None) -> JobRecord | None:
-                nonlocal lost
-                lost = current is not None and needs_requeue(current, now, after)
-                return requeued(current, now) if current is not None and lost else None
-
-            update_record(self.ledger, _KIND, record.id, change, now, reason="requeue")
-            if lost:
-                self.queue.send(HarvestRequest(kind=_KIND, id=record.id, reason=RequestReason.REQUEUE))
-                report.requeued += 1
+        decide_and_save(
+            self.ledger, _KIND, conversation_id, lambda record: checked_with_error(record, now, message), now
+        )
 
 
 # --- harvest -----------------------------------------------------------------------------------------------
@@ -265,55 +245,36 @@ class ConversationHarvester:
     client: ConversationClient
     ledger: Ledger
     destination: Destination
+    queue: HarvestQueue
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+    kind = _KIND
 
     @property
     def prefix(self) -> str:
         return self.settings.destination_prefix
 
     def harvest(self, request: HarvestRequest) -> Outcome:
-        """Harvest one conversation; exceptions mean "try again later" (the queue redelivers)."""
-        conversation_id = request.id
-        record = self.ledger.get(_KIND, conversation_id)
-        if record is not None and record.state is LedgerState.HARVESTED:
-            logs.event("harvest_skipped", kind=_KIND.value, id=conversation_id, reason="already harvested")
-            return Outcome.ALREADY_HARVESTED
-        manifest_path = layout.manifest_blob(self.prefix, _KIND, conversation_id)
-        existing_manifest = self.destination.find(manifest_path)
-        try:
-            task, raw = self.client.get_raw(conversation_id)
-        except NotFoundError:
-            if existing_manifest is not None:
-                self._finish(record, conversation_id, manifest_path, ProcessingStatus.DELETED.value)
-                return Outcome.ALREADY_HARVESTED
-            self._missing(record, conversation_id, "not found in the conversation service when harvesting")
-            return Outcome.MISSING
+        """Harvest one conversation through the one harvest protocol (shared.harvesting)."""
+        return Harvest(self.settings, self.ledger, self.destination, self.queue, clock=self.clock).run(
+            self, request
+        )
 
-        status = service_status(task)
-        record = self._observe(record, conversation_id, status)
-        if existing_manifest is not None:
-            self._finish(record, conversation_id, manifest_path, status)
-            return Outcome.ALREADY_HARVESTED
-        if status == ProcessingStatus.DELETED.value:
-            self._missing(record, conversation_id, "deleted in the conversation service before the harvest")
-            return Outcome.MISSING
-        if status not in _HARVESTABLE:
-            # Not finished after all: back to Pending, so the poller keeps asking.
-            save_change(
-                self.ledger, record.model_copy(update={"state": LedgerState.PENDING}), record, self.clock()
-            )
-            logs.event("harvest_deferred", kind=_KIND.value, id=conversation_id, service_status=status)
-            return Outcome.NOT_FINISHED
+    # --- the job kind's part of the protocol --------------------------------------------------------------
 
-        record = save_change(self.ledger, harvest_started(record, self.clock()), record, self.clock())
-        manifest = self._write(conversation_id, task, raw, status)
-        self.destination.write_bytes(manifest_path, manifest.to_json(), content_type=_JSON)
-        self._finish(record, conversation_id, manifest_path, status)
-        logs.event("harvested", kind=_KIND.value, id=conversation_id, status=status, manifest=manifest_path)
-        if self.settings.delete_after_harvest:
-            self.client.delete(conversation_id)
-            logs.event("deleted_in_service", kind=_KIND.value, id=conversation_id)
-        return Outcome.HARVESTED
+    def find(self, job_id: str) -> Found[tuple[OfflineTask, bytes]]:
+        task, raw = self.client.get_raw(job_id)
+        seen = conversation_observation(job_id, task, self.clock())
+        deleted = seen.service_status == ProcessingStatus.DELETED.value
+        gone = "deleted in the conversation service before the harvest" if deleted else None
+        return Found(seen, (task, raw), gone=gone)
+
+    def write(self, job_id: str, found: Found[tuple[OfflineTask, bytes]], started: float) -> Manifest:
+        task, raw = found.entity
+        return self._write(job_id, task, raw, found.observation.service_status)
+
+    def delete(self, job_id: str) -> None:
+        self.client.delete(job_id)
 
     def _write(self, conversation_id: str, task: OfflineTask, raw: bytes, status: str) -> Manifest:
         """offlinetask.json byte-exact, then the transcripts (Completed only); returns the manifest to write."""
@@ -358,31 +319,4 @@ class ConversationHarvester:
             else JobError(code=status, message="the conversation service reported processingStatus Failed"),
             results=[result],
             harvested_at=self.clock(),
-        )
-
-    def _observe(self, record: JobRecord | None, conversation_id: str, status: str) -> JobRecord:
-        now = self.clock()
-        seen = Observation(kind=_KIND, id=conversation_id, service_status=status, last_checked=now)
-        decision = observe(record, seen, now, source="harvest")
-        if decision.record is None:
-            assert record is not None
-            return record
-        return save_change(self.ledger, decision.record, record, now)
-
-    def _finish(
-        self, record: JobRecord | None, conversation_id: str, manifest_path: str, status: str
-    ) -> None:
-        record_harvested(
-            self.ledger,
-            record,
-            kind=_KIND,
-            job_id=conversation_id,
-            manifest_path=manifest_path,
-            status=status,
-            now=self.clock(),
-        )
-
-    def _missing(self, record: JobRecord | None, conversation_id: str, reason: str) -> None:
-        record_missing(
-            self.ledger, record, kind=_KIND, job_id=conversation_id, reason=reason, now=self.clock()
         )

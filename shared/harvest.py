@@ -1,12 +1,10 @@
-"""The harvest of one finished transcription: every result file and the report into the destination.
+"""The transcription's part of the harvest protocol (shared.harvesting runs the steps and the ledger):
+every result file and the report into the destination.
 
-Order matters, and is what makes the harvest safe to repeat or to run twice at once:
-1. transcription.json, then for each file (sorted by name) its derived transcripts and then its raw copy,
-   each written only if absent (If-None-Match: *), so a redelivery resumes where a crash stopped and a
-   concurrent duplicate writes nothing twice;
-2. manifest.json last, so its presence means the job is complete;
-3. the ledger says Harvested; only then, with DELETE_AFTER_HARVEST, is the job deleted in the service.
-A harvest that runs out of its time budget enqueues its own continuation and stops cleanly.
+transcription.json first, then for each file (sorted by name, the report last) its derived transcripts and
+then its raw copy, each written only if absent (If-None-Match: *), so a redelivery resumes where a crash
+stopped and a concurrent duplicate writes nothing twice. Past HARVEST_TIME_BUDGET_SECONDS it stops between
+files, and the protocol enqueues the continuation.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from urllib.parse import quote
 
 from pydantic import ValidationError
@@ -25,6 +22,7 @@ from pydantic import ValidationError
 from shared import layout, logs
 from shared.content import ContentError, ContentExpiredError, ContentReader
 from shared.destination import Destination, Written
+from shared.harvesting import Found, Harvest, Outcome
 from shared.ledger import Ledger
 from shared.manifest import (
     BlobEntry,
@@ -36,19 +34,12 @@ from shared.manifest import (
     ResultEntry,
     Validation,
 )
-from shared.poll import observation_of
-from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
-from shared.records import record_harvested, record_missing, save_change
+from shared.observations import observation_of
+from shared.queueing import HarvestQueue, HarvestRequest
 from shared.redact import scrub_json, strip_sas
 from shared.settings import Settings
 from shared.speech import NotFoundError, SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
-from shared.states import (
-    JobKind,
-    JobRecord,
-    LedgerState,
-    harvest_started,
-    observe,
-)
+from shared.states import JobKind
 from shared.transcripts.derive import Deriver
 from shared.transcripts.naming import transcript_stem
 
@@ -56,14 +47,6 @@ REPORT_KIND = "TranscriptionReport"
 RESULT_KIND = "Transcription"
 MAX_REFRESHES = 3
 _JSON = "application/json"
-
-
-class Outcome(StrEnum):
-    HARVESTED = "harvested"
-    ALREADY_HARVESTED = "already-harvested"
-    CONTINUED = "continued"
-    NOT_FINISHED = "not-finished"
-    MISSING = "missing"
 
 
 def stored_name(file: TranscriptionFile) -> str:
@@ -97,93 +80,38 @@ class Harvester:
     def prefix(self) -> str:
         return self.settings.destination_prefix
 
+    kind = JobKind.TRANSCRIPTION
+
     def harvest(self, request: HarvestRequest) -> Outcome:
-        """Harvest one transcription; exceptions mean "try again later" (the queue redelivers)."""
-        started = self.monotonic()
-        job_id = request.id
-        record = self.ledger.get(JobKind.TRANSCRIPTION, job_id)
-        if record is not None and record.state is LedgerState.HARVESTED:
-            logs.event("harvest_skipped", id=job_id, reason="already harvested", request=request.reason.value)
-            return Outcome.ALREADY_HARVESTED
-        manifest_path = layout.manifest_blob(self.prefix, JobKind.TRANSCRIPTION, job_id)
-        existing_manifest = self.destination.find(manifest_path)
+        """Harvest one transcription through the one harvest protocol (shared.harvesting)."""
+        steps = Harvest(
+            self.settings,
+            self.ledger,
+            self.destination,
+            self.queue,
+            clock=self.clock,
+            monotonic=self.monotonic,
+        )
+        return steps.run(self, request)
 
-        try:
-            transcription = self.speech.get_transcription(job_id)
-        except NotFoundError:
-            if existing_manifest is not None:
-                self._finish(record, job_id, manifest_path, "Deleted")
-                return Outcome.ALREADY_HARVESTED
-            self._mark_missing(record, job_id)
-            return Outcome.MISSING
+    # --- the job kind's part of the protocol --------------------------------------------------------------
 
-        record = self._observe(record, transcription)
-        if existing_manifest is not None:
-            self._finish(record, job_id, manifest_path, str(transcription.status))
-            return Outcome.ALREADY_HARVESTED
-        if not transcription.is_terminal:
-            logs.event("harvest_deferred", id=job_id, service_status=str(transcription.status))
-            return Outcome.NOT_FINISHED
+    def find(self, job_id: str) -> Found[Transcription]:
+        transcription = self.speech.get_transcription(job_id)
+        return Found(observation_of(transcription), transcription)
 
-        record = self._save(harvest_started(record, self.clock()), record)
+    def write(self, job_id: str, found: Found[Transcription], started: float) -> Manifest | None:
+        """transcription.json, then each file's transcripts and raw copy; the manifest to write last."""
+        transcription = found.entity
         entity = self._write_entity(job_id, transcription)
         files = self._list_files(job_id)
         results, report_summary, finished = self._harvest_files(job_id, files, started, transcription.locale)
         if not finished:
-            self.queue.send(HarvestRequest(id=job_id, reason=RequestReason.CONTINUATION))
-            logs.event("harvest_continued", id=job_id, done=len(results), files=len(files))
-            return Outcome.CONTINUED
+            return None
+        return self._manifest(job_id, transcription, entity, results, report_summary)
 
-        manifest = self._manifest(job_id, transcription, entity, results, report_summary)
-        written = self.destination.write_bytes(manifest_path, manifest.to_json(), content_type=_JSON)
-        self._finish(record, job_id, manifest_path, str(transcription.status))
-        logs.event(
-            "harvested",
-            id=job_id,
-            status=str(transcription.status),
-            files=len(results),
-            manifest=manifest_path,
-            manifest_created=written.created,
-            seconds=round(self.monotonic() - started, 3),
-        )
-        if self.settings.delete_after_harvest:
-            self.speech.delete_transcription(job_id)
-            logs.event("deleted_in_service", id=job_id)
-        return Outcome.HARVESTED
-
-    # --- ledger -------------------------------------------------------------------------------------------
-
-    def _observe(self, record: JobRecord | None, transcription: Transcription) -> JobRecord:
-        now = self.clock()
-        decision = observe(record, observation_of(transcription), now, source="harvest")
-        if decision.record is None:
-            assert record is not None
-            return record
-        return self._save(decision.record, record)
-
-    def _save(self, new: JobRecord, old: JobRecord | None) -> JobRecord:
-        return save_change(self.ledger, new, old, self.clock())
-
-    def _finish(self, record: JobRecord | None, job_id: str, manifest_path: str, status: str) -> None:
-        record_harvested(
-            self.ledger,
-            record,
-            kind=JobKind.TRANSCRIPTION,
-            job_id=job_id,
-            manifest_path=manifest_path,
-            status=status,
-            now=self.clock(),
-        )
-
-    def _mark_missing(self, record: JobRecord | None, job_id: str) -> None:
-        record_missing(
-            self.ledger,
-            record,
-            kind=JobKind.TRANSCRIPTION,
-            job_id=job_id,
-            reason="not found in the service when harvesting",
-            now=self.clock(),
-        )
+    def delete(self, job_id: str) -> None:
+        self.speech.delete_transcription(job_id)
 
     # --- files --------------------------------------------------------------------------------------------
 

@@ -28,7 +28,7 @@ from shared.destination import Destination
 from shared.events import TranscriptEvent, transcript_event
 from shared.ledger import ConcurrencyError, Ledger
 from shared.manifest import Manifest
-from shared.records import update_record
+from shared.records import decide_and_save
 from shared.redact import redact_text, strip_sas
 from shared.settings import Settings
 from shared.states import JobKind, JobRecord, LedgerState, event_published
@@ -164,7 +164,7 @@ class Notifier:
                 return False
         now = datetime.now(UTC)
         with contextlib.suppress(ConcurrencyError):  # still owed: published again, same id
-            update_record(self.ledger, record.kind, record.id, event_published, now)
+            decide_and_save(self.ledger, record.kind, record.id, event_published, now)
         logs.event(
             "event_published",
             kind=record.kind.value,

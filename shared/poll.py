@@ -16,33 +16,30 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import cast
 
 from azure.core.paging import ItemPaged, PageIterator
 
 from shared import layout, logs
 from shared.ledger import ConcurrencyError, Ledger, PollerState
-from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
-from shared.records import UNREAD, update_record
+from shared.observations import observation_of
+from shared.queueing import HarvestQueue, RequestReason
+from shared.records import apply_observation, decide_and_save, resend_lost
 from shared.settings import Discovery, Settings
-from shared.speech import NotFoundError, SpeechClient, Transcription, parse_iso_duration
+from shared.speech import NotFoundError, SpeechClient, Transcription
 from shared.states import (
     OPEN_STATES,
-    Decision,
     JobKind,
-    JobRecord,
     LedgerState,
-    Observation,
-    needs_requeue,
-    observe,
-    requeued,
+    warned,
     warning_for,
-    went_missing,
 )
 
 RECONCILE_PAGE = 100
 PREFETCH_ABOVE = 20
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
+GONE_REASON = "not found in the service (deleted, or its time to live ran out)"
 _POLLER = "transcriptions"
 
 
@@ -54,29 +51,6 @@ def _pages(pager: ItemPaged[Transcription]) -> Iterator[list[Transcription]]:
 def odata_time(value: datetime) -> str:
     """The filter literal the service accepts: UTC, whole seconds, unquoted."""
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def observation_of(transcription: Transcription) -> Observation:
-    """Reduce a service entity (any API version) to what the ledger keeps."""
-    props = transcription.properties
-    ttl_hours = None
-    if props is not None:
-        ttl_hours = props.time_to_live_hours
-        if ttl_hours is None and props.time_to_live is not None:
-            seconds = parse_iso_duration(props.time_to_live)
-            ttl_hours = int(seconds // 3600) if seconds else None
-    error = transcription.error
-    return Observation(
-        kind=JobKind.TRANSCRIPTION,
-        id=transcription.id,
-        service_status=str(transcription.status),
-        created=transcription.created_date_time,
-        last_action=transcription.last_action_date_time,
-        display_name=transcription.display_name,
-        locale=transcription.locale,
-        ttl_hours=ttl_hours,
-        error_code=error.code if error is not None else None,
-    )
 
 
 @dataclass
@@ -139,8 +113,20 @@ class Poller:
         # 2. One page of the periodic reconcile sweep, when one is due or under way.
         state = self._reconcile_step(state, report, now, tracked)
 
-        # 3. Every few minutes: lost requests, overdue jobs, jobs near the end of their time to live. Checking
-        #    whether an overdue job still exists costs a GET, so it happens only on a tick that cost one call.
+        # 3. Every tick: harvest requests that were lost (a crash between the ledger and the queue, a harvest
+        #    whose heartbeat stopped) are sent again; a ledger query and a queue peek, no Speech call.
+        report.requeued = len(
+            resend_lost(
+                self.ledger,
+                self.queue,
+                JobKind.TRANSCRIPTION,
+                now,
+                after=timedelta(minutes=self.settings.requeue_after_minutes),
+            )
+        )
+
+        # 4. Every few minutes: overdue jobs, jobs near the end of their time to live. Checking whether an
+        #    overdue job still exists costs a GET, so it happens only on a tick that cost one call.
         if state.housekeeping_at is None or now - state.housekeeping_at >= HOUSEKEEPING_EVERY:
             self._housekeeping(report, now, may_confirm=self.speech.calls - calls_before <= 1)
             state = state.model_copy(update={"housekeeping_at": now})
@@ -182,16 +168,21 @@ class Poller:
                     continue
                 if tracked is not None and transcription.id not in tracked:
                     continue
-                apply_observation(
+                saved = apply_observation(
                     self.ledger,
                     self.queue,
                     observation_of(transcription),
                     now,
-                    report=report,
                     reason=reason,
                     source=source,
                     prefetched=known,
                 )
+                if saved is None or not saved.changed:
+                    continue
+                report.recorded += 1
+                if saved.decision.enqueue:
+                    report.enqueued += 1
+                    report.enqueued_ids.append(transcription.id)
 
     def _reconcile_step(
         self, state: PollerState, report: TickReport, now: datetime, tracked: set[str] | None
@@ -221,20 +212,10 @@ class Poller:
         return state.model_copy(update={"reconcile_skip": skip + len(page)})
 
     def _housekeeping(self, report: TickReport, now: datetime, *, may_confirm: bool) -> None:
-        requeue_after = timedelta(minutes=self.settings.requeue_after_minutes)
         pending_after = timedelta(minutes=self.settings.pending_warning_minutes)
         ttl_margin = timedelta(hours=self.settings.ttl_warning_hours)
         confirmed = not may_confirm
         for record in self.ledger.query(JobKind.TRANSCRIPTION, [*OPEN_STATES, LedgerState.POISONED]):
-            if needs_requeue(record, now, requeue_after):
-                try:
-                    saved = self.ledger.save(requeued(record, now))
-                except ConcurrencyError:
-                    continue
-                self.queue.send(HarvestRequest(kind=record.kind, id=record.id, reason=RequestReason.REQUEUE))
-                logs.transition(saved, record.state.value, now, reason="requeue")
-                report.requeued += 1
-                continue
             message = warning_for(
                 record, now, pending_after=pending_after, ttl_margin=ttl_margin, repeat=pending_after
             )
@@ -242,22 +223,21 @@ class Poller:
                 continue
             report.warnings += 1
             logs.event("job_warning", logging.WARNING, kind=record.kind.value, id=record.id, problem=message)
-            updated = record.model_copy(update={"warned_at": now})
+            gone = False
             if record.state is LedgerState.PENDING and not confirmed:
                 # An overdue job may have been deleted in the service; one GET a tick, at most, to find out.
                 confirmed = True
                 try:
                     self.speech.get_transcription(record.id)
                 except NotFoundError:
-                    updated = went_missing(
-                        updated, "not found in the service (deleted, or its time to live ran out)"
-                    )
-                    report.missing += 1
-                    logs.transition(updated, record.state.value, now)
+                    gone = True
+            decide = partial(warned, now=now, missing=GONE_REASON if gone else None)
             try:
-                self.ledger.save(updated)
+                saved = decide_and_save(self.ledger, record.kind, record.id, decide, now, first=record)
             except ConcurrencyError:
                 continue
+            if gone and saved.record is not None and saved.record.state is LedgerState.MISSING:
+                report.missing += 1
 
     def _save_state(self, state: PollerState) -> None:
         try:
@@ -265,43 +245,3 @@ class Poller:
         except ConcurrencyError:
             # Only one timer instance runs at a time; a conflict means a manual run overlapped. Next tick wins.
             logs.event("poll_state_conflict", logging.WARNING)
-
-
-def apply_observation(
-    ledger: Ledger,
-    queue: HarvestQueue,
-    seen: Observation,
-    now: datetime,
-    *,
-    report: TickReport | None = None,
-    reason: RequestReason,
-    source: str,
-    prefetched: dict[str, JobRecord] | None = None,
-) -> bool:
-    """Shared by the poller and the webhook: fold an observation into the ledger, enqueue at most once.
-
-    Only the writer whose conditional save moves the job to Queued enqueues, so a webhook and the timer
-    racing on the same job harvest it once. `prefetched` holds ledger rows a caller already read.
-    """
-    decisions: list[Decision] = []
-
-    def change(current: JobRecord | None) -> JobRecord | None:
-        decisions.append(observe(current, seen, now, source=source))
-        return decisions[-1].record
-
-    first = prefetched.get(seen.id) if prefetched is not None else UNREAD
-    try:
-        update_record(ledger, seen.kind, seen.id, change, now, first=first, source=source)
-    except ConcurrencyError:
-        return False  # logged as contention; the next tick or the reconcile sees the job again
-    decision = decisions[-1]
-    if decision.record is None:
-        return False
-    if report is not None:
-        report.recorded += 1
-    if decision.enqueue:
-        queue.send(HarvestRequest(kind=seen.kind, id=seen.id, reason=reason))
-        if report is not None:
-            report.enqueued += 1
-            report.enqueued_ids.append(seen.id)
-    return decision.enqueue

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase64EncodePolicy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
@@ -165,6 +165,13 @@ class HarvestQueue:
     def send(self, request: HarvestRequest, *, delay_seconds: int | None = None) -> None:
         self._ensure(self._queue)
         self._queue.send_message(request.model_dump_json(), visibility_timeout=delay_seconds)
+
+    def has_waiting(self) -> bool:
+        """Whether a message waits visibly in the harvest queue (messages being processed are invisible)."""
+        try:
+            return bool(self._queue.peek_messages(max_messages=1))
+        except ResourceNotFoundError:
+            return False
 
     def poison(self, body: bytes, reason: str, *, dequeue_count: int | None = None) -> PoisonEnvelope:
         """Keep a message we cannot process, with its reason, as one poison message whatever its size;

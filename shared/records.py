@@ -1,21 +1,24 @@
-"""Read-decide-write on one ledger row, for the API and webhook paths that change a job outside the poll.
+"""The one write rule for ledger rows: read, decide (a pure transition from shared.states), write on the ETag.
 
-The decision is a pure function of the current row (see shared.states); the write is conditional on the row's
-ETag, so a concurrent poller, webhook or harvester is never overwritten: on a conflict the row is read again
-and the decision made again.
+Every change of a job record goes through `decide_and_save`: the write is conditional on the row's ETag, so a
+concurrent poller, web hook, harvester or heartbeat is never overwritten; on a conflict the row is read again and
+the decision made again, a bounded number of times. What a decision asks for (enqueue a harvest) is done only
+by the writer whose conditional save made the change, so racing writers enqueue a job once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from shared import logs
 from shared.ledger import ConcurrencyError, Ledger
-from shared.states import JobKind, JobRecord, LedgerState, harvest_finished, went_missing
+from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
+from shared.states import Decision, JobKind, JobRecord, LedgerState, Observation, observe, resend
 
-ATTEMPTS = 3
+ATTEMPTS = 5
 
 
 class Unread:
@@ -25,88 +28,131 @@ class Unread:
 UNREAD = Unread()
 
 
-def update_record(
+@dataclass(frozen=True)
+class Saved:
+    """The row as stored after the step (None: there is no row) and the decision that was carried out."""
+
+    record: JobRecord | None
+    decision: Decision
+
+    @property
+    def changed(self) -> bool:
+        return self.decision.record is not None
+
+
+def decide_and_save(
     ledger: Ledger,
     kind: JobKind,
     job_id: str,
-    change: Callable[[JobRecord | None], JobRecord | None],
+    decide: Callable[[JobRecord | None], Decision],
     now: datetime,
     *,
     first: JobRecord | Unread | None = UNREAD,
+    queue: HarvestQueue | None = None,
+    request_reason: RequestReason = RequestReason.POLL,
     **log_fields: str,
-) -> JobRecord | None:
-    """Apply `change` (None: leave the row as it is) and return the stored row; a state change is logged.
+) -> Saved:
+    """Read the row, `decide`, save on its ETag; on a conflict read and decide again (at most ATTEMPTS times).
 
-    `first` is the row as a caller already read it (None: no row), which saves the first read; a stale copy
-    only costs a retry, because the write is conditional on its ETag.
+    `first` is the row as the caller already read it (None: no row), which saves the first read; a stale copy
+    only costs a retry. A decision to enqueue is carried out on `queue` once the save succeeded. A state change
+    is logged (one `job_state` line). ConcurrencyError when the row kept changing (a transient failure).
     """
     for attempt in range(ATTEMPTS):
         current = first if attempt == 0 and not isinstance(first, Unread) else ledger.get(kind, job_id)
-        new = change(current)
-        if new is None or new == current:
-            return current
+        decision = decide(current)
+        if decision.record is None:
+            return Saved(current, decision)
         try:
-            saved = ledger.save(new)
+            saved = ledger.save(decision.record)
         except ConcurrencyError:
             continue
         if current is None or saved.state is not current.state:
             logs.transition(saved, current.state.value if current else None, now, **log_fields)
-        return saved
+        if decision.enqueue:
+            if queue is None:
+                raise ValueError(f"{kind.value} {job_id}: a decision to enqueue needs a queue")
+            queue.send(HarvestRequest(kind=kind, id=job_id, reason=request_reason))
+        return Saved(saved, decision)
     logs.event("ledger_contention", logging.WARNING, kind=kind.value, id=job_id)
     raise ConcurrencyError(f"{kind.value} {job_id}: ledger row kept changing")
 
 
-# --- the harvesters' writes: they merge on conflict rather than decide again ---
-
-
-def save_change(ledger: Ledger, new: JobRecord, old: JobRecord | None, now: datetime) -> JobRecord:
-    """Save, and on a concurrent change re-read and re-apply only our state change (last writer of the
-    harvest fields wins; the ledger never goes backwards from Harvested)."""
-    for _ in range(3):
-        try:
-            saved = ledger.save(new)
-        except ConcurrencyError:
-            current = ledger.get(new.kind, new.id)
-            if current is not None and current.state is LedgerState.HARVESTED:
-                return current
-            changes = {
-                k: v
-                for k, v in new.model_dump(exclude={"etag"}).items()
-                if old is None or getattr(old, k) != v
-            }
-            new = (current or new).model_copy(update={**changes, "etag": current.etag if current else None})
-            continue
-        if old is None or saved.state is not old.state:
-            logs.transition(saved, old.state.value if old else None, now)
-        return saved
-    raise ConcurrencyError(f"{new.kind.value} {new.id}: ledger row kept changing")
-
-
-def known_or_new(
-    record: JobRecord | None, kind: JobKind, job_id: str, status: str, now: datetime
-) -> JobRecord:
-    """The ledger row, or a new Queued one for a harvest request whose row is missing (e.g. a replay)."""
-    return record or JobRecord(
-        kind=kind, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=now
-    )
-
-
-def record_harvested(
+def apply_observation(
     ledger: Ledger,
-    record: JobRecord | None,
-    *,
-    kind: JobKind,
-    job_id: str,
-    manifest_path: str,
-    status: str,
+    queue: HarvestQueue,
+    seen: Observation,
     now: datetime,
-) -> JobRecord:
-    base = known_or_new(record, kind, job_id, status, now)
-    return save_change(ledger, harvest_finished(base, now, manifest_path, status), record, now)
+    *,
+    reason: RequestReason,
+    source: str,
+    prefetched: dict[str, JobRecord] | None = None,
+) -> Saved | None:
+    """Fold what the service said into the ledger, enqueueing at most once (poll, reconcile, web hook).
+
+    None when the row kept changing (logged as contention; the next tick or the reconcile sees the job again).
+    """
+    first = prefetched.get(seen.id) if prefetched is not None else UNREAD
+    try:
+        return decide_and_save(
+            ledger,
+            seen.kind,
+            seen.id,
+            lambda current: observe(current, seen, now, source=source),
+            now,
+            first=first,
+            queue=queue,
+            request_reason=reason,
+            source=source,
+        )
+    except ConcurrencyError:
+        return None
 
 
-def record_missing(
-    ledger: Ledger, record: JobRecord | None, *, kind: JobKind, job_id: str, reason: str, now: datetime
-) -> JobRecord:
-    base = known_or_new(record, kind, job_id, "Unknown", now)
-    return save_change(ledger, went_missing(base, reason), record, now)
+def queue_idle(queue: HarvestQueue) -> bool:
+    """No message waits visibly in the harvest queue (one cheap peek)."""
+    return not queue.has_waiting()
+
+
+def resend_lost(
+    ledger: Ledger,
+    queue: HarvestQueue,
+    kind: JobKind,
+    now: datetime,
+    *,
+    after: timedelta,
+    records: Iterable[JobRecord] | None = None,
+) -> list[str]:
+    """The one loop that sends lost harvest requests again, for every job kind (see shared.states.is_lost):
+    a Harvesting job whose heartbeat stopped, a Queued job whose message is gone. Returns the ids re-sent."""
+    idle = queue_idle(queue)
+    candidates = (
+        records if records is not None else ledger.query(kind, [LedgerState.QUEUED, LedgerState.HARVESTING])
+    )
+    sent = []
+    for record in candidates:
+        if record.state not in (LedgerState.QUEUED, LedgerState.HARVESTING):
+            continue
+
+        def decide(current: JobRecord | None) -> Decision:
+            return resend(current, now, after=after, queue_idle=idle)
+
+        if not decide(record).enqueue:
+            continue
+        try:
+            saved = decide_and_save(
+                ledger,
+                kind,
+                record.id,
+                decide,
+                now,
+                first=record,
+                queue=queue,
+                request_reason=RequestReason.REQUEUE,
+                reason="requeue",
+            )
+        except ConcurrencyError:
+            continue
+        if saved.decision.enqueue:
+            sent.append(record.id)
+    return sent

@@ -26,12 +26,12 @@ from shared.ledger import ConcurrencyError, Ledger
 from shared.notify import Notifier, Target, targets_from_settings
 from shared.poll import Poller
 from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, parse_request
-from shared.records import known_or_new, update_record
+from shared.records import decide_and_save
 from shared.redact import redact_text
 from shared.replies import Reply
 from shared.settings import Discovery, Settings, settings
 from shared.speech import ConversationClient, SpeechClient
-from shared.states import JobKind, JobRecord, LedgerState, harvest_poisoned, went_missing
+from shared.states import Decision, JobKind, JobRecord, harvest_poisoned, went_missing
 from shared.status import StatusReport, status_report
 
 # 95 of the service's 100 requests / 10 s: our window opens when a request leaves, the service's when it
@@ -136,7 +136,9 @@ def conversation_harvester(parts: Components | None = None) -> ConversationHarve
     parts = parts or components()
     if parts.conversations is None:
         raise ConversationsOffError()
-    return ConversationHarvester(parts.settings, parts.conversations, parts.ledger, parts.destination)
+    return ConversationHarvester(
+        parts.settings, parts.conversations, parts.ledger, parts.destination, parts.queue
+    )
 
 
 def poll_tick(parts: Components | None = None) -> None:
@@ -208,13 +210,11 @@ def _gone(parts: Components, request: HarvestRequest, reason: str) -> None:
     logs.event("harvest_gone", logging.WARNING, kind=request.kind.value, id=request.id, reason=reason)
     now = datetime.now(UTC)
 
-    def change(current: JobRecord | None) -> JobRecord | None:
-        if current is not None and current.state in (LedgerState.HARVESTED, LedgerState.MISSING):
-            return None
-        return went_missing(known_or_new(current, request.kind, request.id, "Unknown", now), reason)
+    def decide(current: JobRecord | None) -> Decision:
+        return went_missing(current, now, reason, kind=request.kind, job_id=request.id)
 
     with contextlib.suppress(ConcurrencyError):  # logged as contention; the next poll sees the job again
-        update_record(parts.ledger, request.kind, request.id, change, now)
+        decide_and_save(parts.ledger, request.kind, request.id, decide, now)
 
 
 def _poison(
@@ -227,13 +227,11 @@ def _poison(
         return
     now = datetime.now(UTC)
 
-    def change(current: JobRecord | None) -> JobRecord | None:
-        if current is not None and current.state is LedgerState.HARVESTED:
-            return None
-        return harvest_poisoned(known_or_new(current, request.kind, request.id, "Unknown", now), reason)
+    def decide(current: JobRecord | None) -> Decision:
+        return harvest_poisoned(current, now, reason, kind=request.kind, job_id=request.id)
 
     try:
-        update_record(parts.ledger, request.kind, request.id, change, now)
+        decide_and_save(parts.ledger, request.kind, request.id, decide, now)
     except Exception as error:
         # The message is on the poison queue with its reason: raising now would have it redelivered and
         # poisoned a second time. The ledger row stays as it was, and says so in the log.

@@ -27,9 +27,9 @@ from shared import layout, logs
 from shared.destination import Destination
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.ledger import Ledger
-from shared.poll import observation_of
-from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
-from shared.records import update_record
+from shared.observations import observation_of
+from shared.queueing import HarvestQueue, RequestReason
+from shared.records import decide_and_save
 from shared.replies import ApiModel, Reply, error_reply, json_reply, service_error_reply
 from shared.speech import (
     ApiVersion,
@@ -40,7 +40,7 @@ from shared.speech import (
     TranscriptionDefinition,
 )
 from shared.speech.definitions import DEFAULT_TTL_HOURS, MAX_CONTENT_URLS, MAX_SPEAKERS, MAX_TTL_HOURS
-from shared.states import JobKind, JobRecord, LedgerState, observe, track
+from shared.states import JobKind, JobRecord, LedgerState, submitted
 
 STATUS_ROUTES = {JobKind.TRANSCRIPTION: "/api/transcriptions/", JobKind.CONVERSATION: "/api/conversations/"}
 # Diarization asked for without a speaker count: the two-speaker case, as the service's basic diarization.
@@ -294,22 +294,20 @@ def _track(transcription: Transcription, deps: SubmissionDeps) -> bool:
     `tracked: false` rather than an error that would invite the caller to submit (and pay) twice."""
     now = deps.clock()
     seen = observation_of(transcription)
-    enqueue = False
-
-    def change(record: JobRecord | None) -> JobRecord:
-        nonlocal enqueue
-        mine = track(record, JobKind.TRANSCRIPTION, transcription.id, now, source="submit")
-        decision = observe(mine, seen, now, source="submit")
-        enqueue = decision.enqueue
-        return decision.record or mine
-
     try:
-        update_record(deps.ledger, JobKind.TRANSCRIPTION, transcription.id, change, now, source="submit")
+        decide_and_save(
+            deps.ledger,
+            JobKind.TRANSCRIPTION,
+            transcription.id,
+            lambda record: submitted(record, seen, now),
+            now,
+            queue=deps.queue,
+            request_reason=RequestReason.POLL,
+            source="submit",
+        )
     except Exception as error:
         logs.event("submit_untracked", logging.ERROR, id=transcription.id, error=type(error).__name__)
         return False
-    if enqueue:
-        deps.queue.send(HarvestRequest(id=transcription.id, reason=RequestReason.POLL))
     return True
 
 

@@ -6,7 +6,7 @@ WEBHOOK_SECRET. With a secret configured, nothing unsigned or badly signed is an
 challenge) and nothing is enqueued.
 
 A completion or a deletion is never taken on the body's word: the receiver asks the service once (GET) and
-records what the service says through shared.poll.apply_observation, the same ETag-guarded step the timer
+records what the service says through shared.records.apply_observation, the same ETag-guarded step the timer
 uses, so a web hook and a poll tick racing on one job enqueue its harvest exactly once, and a replayed or
 forged event cannot finish or remove a job. Creation and Processing events are recorded from their (signed)
 body without a call.
@@ -32,13 +32,13 @@ from pydantic import ValidationError
 from shared import layout, logs
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.ledger import Ledger
-from shared.poll import apply_observation, observation_of
+from shared.observations import observation_of
 from shared.queueing import HarvestQueue, RequestReason
-from shared.records import update_record
+from shared.records import apply_observation, decide_and_save
 from shared.redact import redact_url
 from shared.replies import TEXT, ApiModel, Reply, error_reply, json_reply
 from shared.speech import NotFoundError, SpeechClient, SpeechError, Transcription
-from shared.states import JobKind, JobRecord, LedgerState, Observation, went_missing
+from shared.states import Decision, JobKind, JobRecord, LedgerState, Observation, went_missing
 
 EVENT_HEADER = "X-MicrosoftSpeechServices-Event"
 SIGNATURE_HEADER = "X-MicrosoftSpeechServices-Signature"
@@ -313,7 +313,7 @@ def _ack(event: TranscriptionEvent, action: str, record: JobRecord | None) -> We
 def _record(
     event: TranscriptionEvent, deps: WebhookDeps, seen: Observation, known: JobRecord | None
 ) -> WebhookAck:
-    enqueued = apply_observation(
+    saved = apply_observation(
         deps.ledger,
         deps.queue,
         seen,
@@ -322,18 +322,27 @@ def _record(
         source="webhook",
         prefetched={seen.id: known} if known is not None else {},  # a stale read only costs a retry
     )
+    enqueued = saved is not None and saved.decision.enqueue
     record = deps.ledger.get(JobKind.TRANSCRIPTION, event.transcription_id)
     return _ack(event, "enqueued" if enqueued else "recorded", record)
 
 
 def _deleted(event: TranscriptionEvent, deps: WebhookDeps, reason: str) -> WebhookAck:
-    def change(record: JobRecord | None) -> JobRecord | None:
-        if record is None or record.state in (LedgerState.HARVESTED, LedgerState.MISSING):
-            return None
-        return went_missing(record.model_copy(update={"service_status": "Deleted"}), reason)
+    job_id = event.transcription_id
 
-    saved = update_record(
-        deps.ledger, JobKind.TRANSCRIPTION, event.transcription_id, change, deps.clock(), source="webhook"
-    )
+    def decide(record: JobRecord | None) -> Decision:
+        return went_missing(
+            record,
+            deps.clock(),
+            reason,
+            kind=JobKind.TRANSCRIPTION,
+            job_id=job_id,
+            service_status="Deleted",
+            create=False,
+        )
+
+    saved = decide_and_save(
+        deps.ledger, JobKind.TRANSCRIPTION, job_id, decide, deps.clock(), source="webhook"
+    ).record
     missing = saved is not None and saved.state is LedgerState.MISSING
     return _ack(event, "missing" if missing else "ignored", saved)

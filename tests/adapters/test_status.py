@@ -18,7 +18,8 @@ def test_counts_per_state_and_the_oldest_open_job(storage_connection_string):
     oldest = ledger.save(seen("Running", NOW - timedelta(hours=3)))
     ledger.save(seen("NotStarted", NOW - timedelta(hours=1)))
     ledger.save(seen("Succeeded", NOW - timedelta(hours=2)))
-    ledger.save(harvest_finished(seen("Succeeded", NOW - timedelta(days=2)), NOW, "m.json", "Succeeded"))
+    old = seen("Succeeded", NOW - timedelta(days=2))
+    ledger.save(harvest_finished(old, NOW, "m.json", "Succeeded", kind=old.kind, job_id=old.id).record)
     ledger.save(track(None, JobKind.CONVERSATION, "meeting-1", NOW - timedelta(minutes=5), source="track"))
 
     report = status_report(ledger, NOW)

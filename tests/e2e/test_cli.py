@@ -35,7 +35,11 @@ def test_replay_moves_wrapped_and_host_poisoned_requests_back_and_keeps_bad_ones
         HarvestRequest(id=wrapped).model_dump_json().encode(), "gave up after 5 attempts"
     )
     record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, wrapped)
-    stack.parts.ledger.save(harvest_poisoned(record, "gave up after 5 attempts"))
+    stack.parts.ledger.save(
+        harvest_poisoned(
+            record, record.first_seen, "gave up after 5 attempts", kind=record.kind, job_id=record.id
+        ).record
+    )
     # The host's: the message text moved unchanged (base64 of the request).
     poison = QueueClient.from_connection_string(
         stack.env["AzureWebJobsStorage"], f"{stack.settings.harvest_queue}-poison"

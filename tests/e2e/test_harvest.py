@@ -17,11 +17,12 @@ import requests
 import srt
 import webvtt
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 
 from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from shared import runtime
 from shared.harvest import Outcome
-from shared.queueing import HarvestRequest, parse_request, poison_reader
+from shared.queueing import HarvestRequest, parse_request
 from shared.speech import NotFoundError, RetryPolicy, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
 from tests.fixtures.emulator import EMULATOR_KEY
@@ -29,6 +30,13 @@ from tests.fixtures.stack import API_VERSIONS
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
+
+
+def poison_reader(connection_string, queue_name):
+    """A client on `<queue>-poison` that decodes message bodies to bytes."""
+    return QueueClient.from_connection_string(
+        connection_string, f"{queue_name}-poison", message_decode_policy=BinaryBase64DecodePolicy()
+    )
 
 
 def finished(stack, job_id):
@@ -336,7 +344,7 @@ def test_harvest_over_its_time_budget_continues_in_a_new_message(make_stack):
 
     assert slow.harvest(parse_request(body)) is Outcome.CONTINUED
     assert stack.manifest(job) is None
-    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).state is LedgerState.HARVESTING
+    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).state is LedgerState.QUEUED
     [continuation] = stack.drain()
     assert parse_request(continuation).reason.value == "continuation"
     done_before = {

@@ -51,7 +51,7 @@ def test_unchanged_observation_writes_nothing():
 
 def test_harvested_job_never_goes_back():
     queued = observe(None, seen("Succeeded"), NOW, source="poll").record
-    done = harvest_finished(queued, NOW, "m.json", "Succeeded")
+    done = harvest_finished(queued, NOW, "m.json", "Succeeded", kind=JobKind.TRANSCRIPTION, job_id=JOB).record
     decision = observe(done, seen("Succeeded"), NOW + timedelta(hours=1), source="reconcile")
     assert not decision.enqueue
     assert decision.record is None
@@ -76,7 +76,7 @@ def test_requeue_only_after_the_deadline():
     queued = observe(None, seen("Succeeded"), NOW, source="poll").record
     assert not needs_requeue(queued, NOW + timedelta(minutes=29), timedelta(minutes=30))
     assert needs_requeue(queued, NOW + timedelta(minutes=30), timedelta(minutes=30))
-    done = harvest_finished(queued, NOW, "m", "Succeeded")
+    done = harvest_finished(queued, NOW, "m", "Succeeded", kind=JobKind.TRANSCRIPTION, job_id=JOB).record
     assert not needs_requeue(done, NOW + timedelta(days=1), timedelta(minutes=30))
 
 
