@@ -40,7 +40,8 @@ def harvested(ledger: Ledger, destination: Destination, *, status="Succeeded") -
     record = JobRecord(
         kind=JobKind.TRANSCRIPTION, id=job_id, state=LedgerState.QUEUED, service_status=status, first_seen=NOW
     )
-    return ledger.save(harvest_finished(record, NOW, path, status, owe_event=True))
+    done = harvest_finished(record, NOW, path, status, kind=record.kind, job_id=job_id, owe_event=True).record
+    return ledger.save(done)
 
 
 def queued_events(queue: QueueClient) -> list[TranscriptEvent]:
