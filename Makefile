@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PY_STAMP := $(VENV)/.requirements.stamp
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test lint bench schemas clean
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -32,6 +32,9 @@ lint: setup
 
 test: setup lint
 	$(BIN)/python -m pytest
+
+schemas: setup
+	$(BIN)/python -m shared.schemas
 
 bench: setup
 	$(BIN)/python -m bench.all
