@@ -34,9 +34,17 @@ class RequestReason(StrEnum):
 
 
 class HarvestRequest(BaseModel):
-    """The queue message: which job to harvest. Small on purpose; everything else is read fresh."""
+    """The queue message: which job to harvest. Small on purpose; everything else is read fresh. camelCase
+    like every JSON we write (`requestedAt`); a message written before that (`requested_at`) is still read."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+    )
 
     kind: JobKind = JobKind.TRANSCRIPTION
     id: str

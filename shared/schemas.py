@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from shared import manifest, queueing
 from shared.events import TranscriptEvent
 from shared.manifest import Manifest
-from shared.queueing import PoisonEnvelope
+from shared.queueing import HarvestRequest, PoisonEnvelope
 from shared.status import StatusReport
 from shared.submission import JobStatus
 from shared.transcripts import model as transcript_model
@@ -63,6 +63,7 @@ PUBLISHED = (
         queueing.POISON_SCHEMA_VERSION,
         "A message on <HARVEST_QUEUE>-poison, wrapped with its reason",
     ),
+    Published("harvest-request", HarvestRequest, None, "A message on <HARVEST_QUEUE> (base64 text)"),
     Published("status", StatusReport, None, "GET /api/status"),
     Published("job-status", JobStatus, None, "GET /api/transcriptions/{id} and /api/conversations/{id}"),
     Published("transcript-event", TranscriptEvent, None, "The transcript-ready CloudEvent"),

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 from shared import runtime
 from shared.events import transcript_event
 from shared.manifest import Manifest
-from shared.queueing import HarvestRequest, poison_reader
+from shared.queueing import poison_reader
 from shared.schemas import FOLDER
 from shared.states import JobKind
 from tests.fixtures.waiting import wait_for
@@ -31,7 +31,10 @@ def test_published_documents_match_their_schemas(make_stack):
         ["call-7-stereo.wav?phrases=5", "memo.wav", "gone-fail.wav"], word_level_timestamps=True
     )
     wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"job {job} to finish")
-    runtime.handle_message(HarvestRequest(id=job).model_dump_json().encode(), 1, stack.parts)
+    runtime.poller(stack.parts).tick()
+    [request] = stack.drain()
+    check("harvest-request", json.loads(request))
+    runtime.handle_message(request, 1, stack.parts)
 
     blobs = stack.blobs(job)
     manifest = stack.manifest(job)
