@@ -243,7 +243,7 @@ def receive(
         logs.event("webhook_challenge", method=method.upper())
         return Reply(200, decision.token, TEXT, {"X-Content-Type-Options": "nosniff"})
     if isinstance(decision, Acknowledge):
-        logs.event("webhook_event", event=decision.event, action="ignored")
+        logs.event("webhook_event", speech_event=decision.event, action="ignored")
         return json_reply(200, WebhookAck(event=decision.event, action="ignored"))
     try:
         ack = _act(decision, deps)
@@ -252,14 +252,14 @@ def receive(
         logs.event(
             "webhook_unconfirmed",
             logging.WARNING,
-            event=decision.event.value,
+            speech_event=decision.event.value,
             id=decision.transcription_id,
             error=str(error),
         )
         return error_reply(
             503, "ServiceUnavailable", f"could not confirm the event with the Speech service: {error}"
         )
-    logs.event("webhook_event", event=ack.event, id=ack.id, action=ack.action, state=ack.state)
+    logs.event("webhook_event", speech_event=ack.event, id=ack.id, action=ack.action, state=ack.state)
     return json_reply(200, ack)
 
 
