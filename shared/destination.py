@@ -17,6 +17,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
 
+from shared import telemetry
 from shared.settings import Settings
 
 BLOCK_SIZE = 8 * 1024 * 1024
@@ -158,6 +159,7 @@ class Staged:
             existing = self.destination.find(self.path)
             assert existing is not None
             return existing
+        telemetry.blob_written(self.path, self.size, full_metadata)
         return Written(self.path, self.size, self.sha256, True, full_metadata)
 
 

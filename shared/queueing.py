@@ -19,6 +19,7 @@ from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase6
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
+from shared import telemetry
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.layout import validate_job_id
 from shared.states import JobKind
@@ -50,6 +51,8 @@ class HarvestRequest(BaseModel):
     id: str
     reason: RequestReason = RequestReason.POLL
     requested_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    # W3C trace context of the step that requested the harvest: the harvest continues that trace.
+    traceparent: str | None = None
 
     @model_validator(mode="after")
     def _canonical_id(self) -> HarvestRequest:
@@ -171,8 +174,11 @@ class HarvestQueue:
         self._ensured.add(client.queue_name)
 
     def send(self, request: HarvestRequest, *, delay_seconds: int | None = None) -> None:
+        """Enqueue `request`; without a traceparent of its own it carries the current span's."""
+        if request.traceparent is None:
+            request = request.model_copy(update={"traceparent": telemetry.current_traceparent()})
         self._ensure(self._queue)
-        self._queue.send_message(request.model_dump_json(), visibility_timeout=delay_seconds)
+        self._queue.send_message(request.model_dump_json(exclude_none=True), visibility_timeout=delay_seconds)
 
     def has_waiting(self) -> bool:
         """Whether a message waits visibly in the harvest queue (messages being processed are invisible)."""
@@ -188,6 +194,13 @@ class HarvestQueue:
         self._ensure(self._poison)
         self._poison.send_message(envelope.to_json())
         return envelope
+
+    def poison_length(self) -> int:
+        """About how many messages wait on the poison queue (0 before it exists)."""
+        try:
+            return self._poison.get_queue_properties().approximate_message_count or 0
+        except ResourceNotFoundError:
+            return 0
 
 
 def poisoned_request(content: str) -> HarvestRequest:

@@ -8,12 +8,13 @@ by the writer whose conditional save made the change, so racing writers enqueue 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from shared import logs
+from shared import logs, telemetry
 from shared.ledger import ConcurrencyError, Ledger
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.states import Decision, JobKind, JobRecord, LedgerState, Observation, observe, resend
@@ -93,20 +94,27 @@ def apply_observation(
     None when the row kept changing (logged as contention; the next tick or the reconcile sees the job again).
     """
     first = prefetched.get(seen.id) if prefetched is not None else UNREAD
-    try:
-        return decide_and_save(
-            ledger,
-            seen.kind,
-            seen.id,
-            lambda current: observe(current, seen, now, source=source),
-            now,
-            first=first,
-            queue=queue,
-            request_reason=reason,
-            source=source,
-        )
-    except ConcurrencyError:
-        return None
+    # A job that may move to Queued gets its trace here; the harvest request carries it (traceparent).
+    may_queue = seen.terminal and (
+        isinstance(first, Unread)
+        or first is None
+        or first.state in (LedgerState.PENDING, LedgerState.MISSING)
+    )
+    with telemetry.job_trace(seen.kind.value, seen.id) if may_queue else contextlib.nullcontext():
+        try:
+            return decide_and_save(
+                ledger,
+                seen.kind,
+                seen.id,
+                lambda current: observe(current, seen, now, source=source),
+                now,
+                first=first,
+                queue=queue,
+                request_reason=reason,
+                source=source,
+            )
+        except ConcurrencyError:
+            return None
 
 
 def queue_idle(queue: HarvestQueue) -> bool:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from azure.identity import DefaultAzureCredential
+from opentelemetry.trace import SpanKind
 
-from shared import conversations, logs, submission, webhooks
+from shared import backlog, conversations, logs, submission, telemetry, webhooks
 from shared.content import ContentReader, StorageCredential
 from shared.conversations import ConversationHarvester, ConversationPoller, ConversationsOffError
 from shared.destination import Destination
@@ -25,7 +27,7 @@ from shared.harvest import Harvester, Outcome
 from shared.ledger import ConcurrencyError, Ledger
 from shared.notify import Notifier, Target, targets_from_settings
 from shared.poll import Poller
-from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, parse_request
+from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, RequestReason, parse_request
 from shared.records import decide_and_save
 from shared.redact import redact_text
 from shared.replies import Reply
@@ -33,6 +35,7 @@ from shared.settings import Discovery, Settings, settings
 from shared.speech import ConversationClient, SpeechClient
 from shared.states import Decision, JobKind, JobRecord, harvest_poisoned, went_missing
 from shared.status import StatusReport, status_report
+from shared.telemetry import Trigger
 
 # 95 of the service's 100 requests / 10 s: our window opens when a request leaves, the service's when it
 # arrives, so the margin keeps bursts at the window's edge from meeting 429s.
@@ -142,22 +145,30 @@ def conversation_harvester(parts: Components | None = None) -> ConversationHarve
 
 
 def poll_tick(parts: Components | None = None) -> None:
-    """The timer: the transcription tick, then the conversation poll, whose failure is logged, never raised
-    (it must not fail or hold up the transcriptions)."""
+    """The timer: the transcription tick, then the conversation poll and the backlog gauges, whose failures
+    are logged, never raised (they must not fail or hold up the transcriptions)."""
     parts = parts or components()
+    with telemetry.triggered_by(Trigger.TIMER):
+        try:
+            poller(parts).tick()
+        finally:
+            conversation_poll = conversation_poller(parts)
+            if conversation_poll is not None:
+                with _failure_logged("conversation_poll_failed", parts):
+                    conversation_poll.tick()
+            with _failure_logged("backlog_failed", parts):
+                margin = timedelta(hours=parts.settings.ttl_warning_hours)
+                backlog.observe(parts.ledger, parts.queue, datetime.now(UTC), margin)
+
+
+@contextlib.contextmanager
+def _failure_logged(name: str, parts: Components) -> Iterator[None]:
     try:
-        poller(parts).tick()
-    finally:
-        conversation_poll = conversation_poller(parts)
-        if conversation_poll is not None:
-            try:
-                conversation_poll.tick()
-            except Exception as error:
-                logs.event(
-                    "conversation_poll_failed",
-                    logging.ERROR,
-                    error=redact_text(f"{type(error).__name__}: {error}", parts.secrets()),
-                )
+        yield
+    except Exception as error:
+        logs.event(
+            name, logging.ERROR, error=redact_text(f"{type(error).__name__}: {error}", parts.secrets())
+        )
 
 
 def harvest(request: HarvestRequest, parts: Components | None = None) -> Outcome:
@@ -168,13 +179,20 @@ def harvest(request: HarvestRequest, parts: Components | None = None) -> Outcome
     return harvester(parts).harvest(request)
 
 
+_TRIGGERS = {
+    RequestReason.WEBHOOK: Trigger.WEBHOOK,
+    RequestReason.REPLAY: Trigger.REPLAY,
+}
+
+
 def handle_message(body: bytes, dequeue_count: int | None, parts: Components | None = None) -> None:
     """Process one harvest message. Raise to have it retried; return to have it deleted.
 
     What to do with a failure is decided by shared.failures.classify alone: transient errors are retried by
     the queue until the last allowed attempt; permanent ones (and malformed messages) go to the poison queue
     at once, wrapped with their reason, and the job is marked Poisoned; gone means the service no longer has
-    what we were reading, so the job is marked Missing and the message is done.
+    what we were reading, so the job is marked Missing and the message is done. The harvest continues the
+    trace of the step that requested it (the message's traceparent).
     """
     parts = parts or components()
     attempt = dequeue_count or 1
@@ -183,26 +201,53 @@ def handle_message(body: bytes, dequeue_count: int | None, parts: Components | N
     except BadMessageError as error:
         _poison(parts, body, f"bad message: {error}", attempt, None)
         return
+    kind = request.kind.value
+    attributes = {"job.kind": kind, "job.id": request.id, "harvest.reason": request.reason.value}
+    with (
+        telemetry.triggered_by(_TRIGGERS.get(request.reason, Trigger.TIMER)),
+        telemetry.job_span(
+            f"harvest {kind}",
+            traceparent=request.traceparent,
+            kind=SpanKind.CONSUMER,
+            attributes={**attributes, "harvest.attempt": attempt},
+        ) as span,
+    ):
+        telemetry.queue_wait.record(
+            max(0.0, (datetime.now(UTC) - request.requested_at).total_seconds()), {"kind": kind}
+        )
+        started = time.monotonic()
+        outcome = "retry"
+        try:
+            outcome = _harvest_or_fail(request, body, attempt, parts)
+        finally:
+            span.set_attribute("harvest.outcome", outcome)
+            telemetry.harvest_duration.record(time.monotonic() - started, {"kind": kind, "outcome": outcome})
+
+
+def _harvest_or_fail(request: HarvestRequest, body: bytes, attempt: int, parts: Components) -> str:
+    """Harvest, or act on the failure; the outcome's name (a metric dimension), or raise to retry."""
     try:
-        harvest(request, parts)
+        return harvest(request, parts).value
     except Exception as error:
         failure = classify(error)
         described = f"{type(error).__name__}: {error}"
         if failure is Failure.GONE:
             _gone(parts, request, described)
-        elif failure is Failure.PERMANENT:
+            return "missing"
+        if failure is Failure.PERMANENT:
             _poison(parts, body, described, attempt, request)
-        elif attempt >= parts.settings.max_dequeue_count:
+            return "poisoned"
+        if attempt >= parts.settings.max_dequeue_count:
             _poison(parts, body, f"gave up after {attempt} attempts: {described}", attempt, request)
-        else:
-            logs.event(
-                "harvest_retry",
-                logging.WARNING,
-                id=request.id,
-                attempt=attempt,
-                error=redact_text(described, parts.secrets()),
-            )
-            raise
+            return "poisoned"
+        logs.event(
+            "harvest_retry",
+            logging.WARNING,
+            id=request.id,
+            attempt=attempt,
+            error=redact_text(described, parts.secrets()),
+        )
+        raise
 
 
 def _gone(parts: Components, request: HarvestRequest, reason: str) -> None:
@@ -267,13 +312,15 @@ def receive_webhook(
         queue=parts.queue,
         tracked_only=parts.settings.discovery is Discovery.TRACKED,
     )
-    return webhooks.receive(method, headers, query, body, deps)
+    with telemetry.triggered_by(Trigger.WEBHOOK):
+        return webhooks.receive(method, headers, query, body, deps)
 
 
 def submit_transcription(body: bytes, parts: Components | None = None) -> Reply:
     parts = parts or components()
     deps = submission.SubmissionDeps(parts.speech, parts.ledger, parts.queue, parts.secrets())
-    return submission.submit(body, deps)
+    with telemetry.triggered_by(Trigger.SUBMIT):
+        return submission.submit(body, deps)
 
 
 def job_status(kind: JobKind, job_id: str, parts: Components | None = None) -> Reply:
@@ -283,9 +330,10 @@ def job_status(kind: JobKind, job_id: str, parts: Components | None = None) -> R
 
 def track_conversation(conversation_id: str, parts: Components | None = None) -> Reply:
     parts = parts or components()
-    return conversations.track_conversation(
-        conversation_id, parts.ledger, enabled=parts.conversations is not None, now=datetime.now(UTC)
-    )
+    with telemetry.triggered_by(Trigger.SUBMIT):
+        return conversations.track_conversation(
+            conversation_id, parts.ledger, enabled=parts.conversations is not None, now=datetime.now(UTC)
+        )
 
 
 __all__ = [

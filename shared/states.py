@@ -412,6 +412,15 @@ def warning_for(
         if now - started >= pending_after:
             minutes = int((now - started).total_seconds() // 60)
             return f"{record.service_status} for {minutes} min (deadline {int(pending_after.total_seconds() // 60)} min)"
+    expires = ttl_end_at_risk(record, now, ttl_margin)
+    if expires is not None:
+        left = max(0.0, (expires - now).total_seconds() / 3600)
+        return f"Succeeded but not harvested; the service deletes it in {left:.1f} h (time to live)"
+    return None
+
+
+def ttl_end_at_risk(record: JobRecord, now: datetime, margin: timedelta) -> datetime | None:
+    """When the service deletes a Succeeded job we have not harvested, if that is within `margin` of now."""
     if (
         record.state in (LedgerState.QUEUED, LedgerState.HARVESTING, LedgerState.POISONED)
         and record.service_status == "Succeeded"
@@ -419,7 +428,6 @@ def warning_for(
         and record.last_action is not None
     ):
         expires = record.last_action + timedelta(hours=record.ttl_hours)
-        if expires - now <= ttl_margin:
-            left = max(0.0, (expires - now).total_seconds() / 3600)
-            return f"Succeeded but not harvested; the service deletes it in {left:.1f} h (time to live)"
+        if expires - now <= margin:
+            return expires
     return None

@@ -1,6 +1,7 @@
 """The HTTP stack under the clients: small layers over one `send(request) -> response` interface.
 
-    Pipeline.call -> RetryLayer -> RateLimitLayer -> AuthLayer -> RequestsTransport -> requests.Session
+    Pipeline.call -> TracingLayer -> RetryLayer -> RateLimitLayer -> AuthLayer -> AttemptLayer
+        -> RequestsTransport -> requests.Session
 
 Each layer does one thing and takes the next as a value, so each can be exercised on its own and the stack
 as a whole against a real HTTP server, without mocks. Every attempt passes the rate limit and gets fresh
@@ -24,6 +25,7 @@ from shared.jsonbody import TOO_DEEP
 from shared.redact import redact_text, redact_url
 from shared.speech.auth import Auth, make_auth
 from shared.speech.errors import SpeechTransportError, UnexpectedResponseError, error_from_response
+from shared.speech.observed import AttemptLayer, TracingLayer, rate_limit_waited
 from shared.speech.ratelimit import SlidingWindowLimiter, credential_fingerprint, shared_limiter
 from shared.speech.retry import (
     IncompleteBodyError,
@@ -133,6 +135,7 @@ class RateLimitLayer:
 
     def send(self, request: HttpRequest) -> HttpResponse:
         waited = self._limiter.acquire(self._sleep)
+        rate_limit_waited(waited)
         if waited > 0:
             logger.info(
                 "Speech rate limit: waited %.2fs before %s %s",
@@ -224,8 +227,12 @@ class Pipeline:
         self._http = RequestsTransport(self._session, timeout)
         scheme, host = origin(endpoint)
         limiter = shared_limiter(f"{scheme}://{host}", credential_fingerprint(key), rate_limit, rate_window)
-        self._transport = RetryLayer(
-            RateLimitLayer(AuthLayer(self._http, self._auth), limiter, sleep), retry or RetryPolicy(), sleep
+        self._transport = TracingLayer(
+            RetryLayer(
+                RateLimitLayer(AuthLayer(AttemptLayer(self._http), self._auth), limiter, sleep),
+                retry or RetryPolicy(),
+                sleep,
+            )
         )
 
         self.server_time: datetime | None = None
