@@ -24,8 +24,10 @@ from datetime import timedelta
 from typing import Any
 
 import azure.functions as func
+from opentelemetry.trace import StatusCode
 
-from local.host.indexing import CONTEXT_PARAMETER, FunctionSpec
+from local.host import telemetry
+from local.host.indexing import CONTEXT_PARAMETER, FunctionSpec, QueueFunction, TimerFunction
 from local.host.logs import InvocationScope, current_invocation
 from local.host.settings import format_timespan
 
@@ -103,6 +105,12 @@ def _run_in_daemon_thread(call: Callable[[], Any], name: str) -> asyncio.Future[
     return future
 
 
+def _trigger(function: FunctionSpec) -> str:
+    if isinstance(function, TimerFunction):
+        return "timer"
+    return "queue" if isinstance(function, QueueFunction) else "http"
+
+
 def _result_error(work: asyncio.Future[Any]) -> BaseException | None:
     return asyncio.CancelledError() if work.cancelled() else work.exception()
 
@@ -135,10 +143,16 @@ class Invoker:
         invocation_id = str(uuid.uuid4())
         token = current_invocation.set(InvocationScope(function.name, invocation_id))
         try:
-            log.info("Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id)
-            if details:
-                log.info("Trigger Details: %s", details)
-            return await self._run(function, trigger_value, invocation_id, convert)
+            with telemetry.invocation_span(function.name, _trigger(function), invocation_id) as span:
+                log.info(
+                    "Executing 'Functions.%s' (Reason='%s', Id=%s)", function.name, reason, invocation_id
+                )
+                if details:
+                    log.info("Trigger Details: %s", details)
+                outcome = await self._run(function, trigger_value, invocation_id, convert)
+                if not outcome.succeeded:
+                    span.set_status(StatusCode.ERROR, type(outcome.error).__name__)
+                return outcome
         finally:
             current_invocation.reset(token)
 

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueServiceClient
 
-from local.host import logs
+from local.host import logs, telemetry
 from local.host.eventgrid import WEBHOOK_PATH, BlobCreatedWatcher, BlobWebhook
 from local.host.http import HttpFrontEnd, HttpServer, bind
 from local.host.indexing import (
@@ -112,6 +112,7 @@ class Host:
         self._status_store: StatusStore | None = None
         self._socket: socket.socket | None = None
         self._threads = 1
+        self._telemetry = False
         self._invoker: Invoker | None = None
         self._timers: list[TimerListener] = []
         self._queues: list[QueueListener] = []
@@ -179,6 +180,8 @@ class Host:
             with contextlib.suppress(RuntimeError):  # the loop ended on its own meanwhile
                 self._loop.call_soon_threadsafe(self._stop_requested.set)
         self._join()
+        if self._telemetry:
+            telemetry.flush()
         self._restore()
 
     def __enter__(self) -> Host:
@@ -194,6 +197,7 @@ class Host:
             local = load_local_settings(self.app_dir, self._settings_path)
             self._apply_environment(settings_to_apply(local.Values, os.environ))
             self._host_json = load_host_json(self.app_dir)
+            self._telemetry = telemetry.configure(os.environ)  # before the app is imported, as the worker
             self._put_app_on_path()
             functions = load_functions(self.app_dir)
             settings = dict(os.environ)
