@@ -4,10 +4,16 @@
     webhook list                               the Speech resource's web hooks (never their secrets)
     webhook delete --id ID                     remove one
     poison replay [--max N]                    move harvest requests from <HARVEST_QUEUE>-poison back
+    status [--json]                            counts per ledger state, oldest open job, poller, poison queue
+    jobs --state STATE [--kind K] [--limit N] [--json]   jobs in a state, oldest first, with reasons and ages
+    reharvest ID... [--kind K] [--json]        harvest again, keeping every blob that exists byte-exact
+    backfill --since TIME [--json]             record and enqueue finished jobs created since TIME
 
 Settings come from the environment, as in the app; `--settings local.settings.json` adds that file's
-`Values`, under whatever the environment already sets (the Functions host's rule). Output is JSON on stdout;
-problems go to stderr with exit code 1 (2 for bad arguments or settings).
+`Values`, under whatever the environment already sets (the Functions host's rule). Webhook and poison output
+is JSON on stdout; the other commands print tables or lines, JSON with `--json`; progress goes to stderr.
+Exit codes: 0 done, 1 a service (Speech or storage) refused, 2 bad arguments or settings, 3 some of the
+given jobs could not be harvested again (listed in the output).
 """
 
 from __future__ import annotations
@@ -22,17 +28,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from azure.core.exceptions import AzureError
 from azure.storage.queue import QueueClient
 
+from shared import ops, runtime
 from shared.ledger import Ledger
+from shared.ops import Progress
 from shared.queueing import BadMessageError, HarvestQueue, RequestReason, poisoned_request
 from shared.records import decide_and_save
+from shared.redact import redact_text
 from shared.runtime import speech_client
 from shared.settings import Settings, SettingsError, load_settings
 from shared.speech import SpeechClient, SpeechError, WebHook, WebHookDefinition, WebHookEvents, WebHookUpdate
 from shared.speech.webhooks import WebHookSecret
-from shared.states import replayed
+from shared.states import JobKind, LedgerState, replayed
+from shared.status import StatusReport, status_report
 
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_PARTLY = 3
 DEFAULT_HOOK_NAME = "speech-harvester"
 REPLAY_INVISIBLE_SECONDS = 300  # messages kept on the poison queue stay hidden while one run works
 TRANSCRIPTION_EVENTS = WebHookEvents(
@@ -137,6 +151,66 @@ def replay_poison(
     return report
 
 
+# --- tables ----------------------------------------------------------------------------------------------
+
+
+def duration(seconds: float | None) -> str:
+    """`3d 4h`, `2h 5m`, `12m 5s`, `7s`: the two largest units, for tables."""
+    if seconds is None:
+        return "-"
+    left = int(max(0.0, seconds))
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join(parts[:2])
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    lines = [list(header), *(list(row) for row in rows)]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines
+    )
+
+
+def status_text(report: StatusReport, poison_length: int) -> str:
+    states = [state.value for state in LedgerState]
+    rows = [
+        [kind, *(str(counts.get(state, 0)) for state in states)]
+        for kind, counts in sorted(report.counts.items())
+    ]
+    lines = [table(["kind", *states], rows) if rows else "no jobs in the ledger", ""]
+    oldest = report.oldest_open
+    if oldest is None:
+        lines.append("oldest open job: none")
+    else:
+        lines.append(
+            f"oldest open job: {oldest.kind} {oldest.id} {oldest.state} (service: {oldest.service_status}), "
+            f"open for {duration(oldest.age_seconds)}"
+        )
+    poller = report.poller
+    watermark = poller.watermark.isoformat() if poller.watermark else "none yet"
+    lines.append(
+        f"poller: watermark {watermark}, reconcile {'in progress' if poller.reconcile_in_progress else 'idle'}, "
+        f"{poller.known_total} jobs in the service at the last full list"
+    )
+    lines.append(f"poison queue: {poison_length} message(s)")
+    return "\n".join(lines)
+
+
+def jobs_text(lines: list[ops.JobLine]) -> str:
+    if not lines:
+        return "no jobs"
+    rows = [
+        [line.kind, line.id, line.state, line.service_status, duration(line.age_seconds),
+         duration(line.in_state_seconds), line.detail or ""]
+        for line in lines
+    ]  # fmt: skip
+    return table(["kind", "id", "state", "service", "age", "in state", "detail"], rows)
+
+
 # --- command line ------------------------------------------------------------------------------------------
 
 
@@ -160,6 +234,24 @@ def parser() -> argparse.ArgumentParser:
     poison_commands = poison.add_subparsers(dest="command", required=True)
     replay = poison_commands.add_parser("replay", help="move poisoned harvest requests back to the queue")
     replay.add_argument("--max", type=_positive, default=1000, dest="limit", help="at most N (default 1000)")
+
+    kinds = [kind.value for kind in JobKind]
+    status = groups.add_parser(
+        "status", help="counts per ledger state, the oldest open job, the poison queue"
+    )
+    status.add_argument("--json", action="store_true", help="JSON instead of a table")
+    jobs = groups.add_parser("jobs", help="jobs in one ledger state, oldest first, with reasons and ages")
+    jobs.add_argument("--state", required=True, choices=[state.value for state in LedgerState])
+    jobs.add_argument("--kind", choices=kinds, help="one kind only (default: both)")
+    jobs.add_argument("--limit", type=_positive, default=100, help="at most N (default 100)")
+    jobs.add_argument("--json", action="store_true", help="JSON instead of a table")
+    again = groups.add_parser("reharvest", help="harvest jobs again (e.g. after adding an output format)")
+    again.add_argument("ids", nargs="+", metavar="ID")
+    again.add_argument("--kind", choices=kinds, default=JobKind.TRANSCRIPTION.value)
+    again.add_argument("--json", action="store_true", help="JSON instead of lines")
+    backfill = groups.add_parser("backfill", help="record and enqueue finished jobs created since a time")
+    backfill.add_argument("--since", required=True, type=_time, help="ISO time, e.g. 2026-11-01T00:00:00Z")
+    backfill.add_argument("--json", action="store_true", help="JSON instead of a line")
     return top
 
 
@@ -170,11 +262,74 @@ def _positive(text: str) -> int:
     return value
 
 
+def _time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO time: {text!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _print(value: Any, out: TextIO) -> None:
     out.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
+def _status(parts: runtime.Components, args: argparse.Namespace, out: TextIO, _: Progress) -> int:
+    report = status_report(parts.ledger, datetime.now(UTC))
+    poison_length = parts.queue.poison_length()
+    if args.json:
+        _print({**report.model_dump(mode="json", by_alias=True), "poisonQueueLength": poison_length}, out)
+    else:
+        out.write(status_text(report, poison_length) + "\n")
+    return 0
+
+
+def _jobs(parts: runtime.Components, args: argparse.Namespace, out: TextIO, _: Progress) -> int:
+    kinds = [JobKind(args.kind)] if args.kind else list(JobKind)
+    records = [r for kind in kinds for r in parts.ledger.query(kind, [LedgerState(args.state)])]
+    lines = ops.jobs_in(records, datetime.now(UTC), limit=args.limit)
+    if args.json:
+        _print([line.model_dump(mode="json", by_alias=True) for line in lines], out)
+    else:
+        out.write(jobs_text(lines) + "\n")
+    return 0
+
+
+def _reharvest(parts: runtime.Components, args: argparse.Namespace, out: TextIO, progress: Progress) -> int:
+    ids = list(dict.fromkeys(args.ids))
+    report = ops.reharvest(parts, JobKind(args.kind), ids, datetime.now(UTC), progress)
+    if args.json:
+        _print({"done": report.done, "refused": report.refused}, out)
+    else:
+        for job_id, outcome in report.done.items():
+            out.write(f"{job_id}: {outcome}\n")
+        for job_id, reason in report.refused.items():
+            out.write(f"{job_id}: not harvested again: {reason}\n")
+    return EXIT_PARTLY if report.refused else 0
+
+
+def _backfill(parts: runtime.Components, args: argparse.Namespace, out: TextIO, progress: Progress) -> int:
+    report = ops.backfill(parts, args.since, datetime.now(UTC), progress)
+    if args.json:
+        _print({"listed": report.listed, "finished": report.finished, "enqueued": report.enqueued}, out)
+    else:
+        out.write(
+            f"{report.listed} listed, {report.finished} finished, {len(report.enqueued)} newly enqueued\n"
+        )
+    return 0
+
+
+OPS_COMMANDS = {"status": _status, "jobs": _jobs, "reharvest": _reharvest, "backfill": _backfill}
+
+
 def run(args: argparse.Namespace, config: Settings, out: TextIO, err: TextIO) -> int:
+    if args.group in OPS_COMMANDS:
+
+        def progress(line: str) -> None:
+            err.write(line + "\n")
+            err.flush()
+
+        return OPS_COMMANDS[args.group](runtime.build(config), args, out, progress)
     if args.group == "poison":
         storage = config.storage_connection.get_secret_value()
         ledger = Ledger.from_connection_string(storage, config.ledger_table)
@@ -207,12 +362,15 @@ def main(
         config = load_settings(environment(args.settings, os.environ if environ is None else environ))
     except (SettingsError, OSError, ValueError) as error:
         err.write(f"error: {error}\n")
-        return 2
+        return EXIT_USAGE
     try:
         return run(args, config, out, err)
     except SpeechError as error:
         err.write(f"error: the Speech service refused: {error}\n")
-        return 1
+        return EXIT_REFUSED
+    except AzureError as error:
+        err.write(f"error: storage refused: {type(error).__name__}: {redact_text(str(error))}\n")
+        return EXIT_REFUSED
 
 
 if __name__ == "__main__":

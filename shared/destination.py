@@ -9,6 +9,7 @@ build the manifest without downloading anything again.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -128,6 +129,11 @@ class Destination:
             return self._container.get_blob_client(path).download_blob().readall()
         except ResourceNotFoundError:
             return None
+
+    def delete(self, path: str) -> None:
+        """Remove a blob if it exists (ops: a manifest to be written anew)."""
+        with contextlib.suppress(ResourceNotFoundError):
+            self._container.get_blob_client(path).delete_blob()
 
     def url(self, path: str) -> str:
         """The blob's URL without any SAS: safe to show in the status API and logs."""

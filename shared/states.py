@@ -352,6 +352,17 @@ def replayed(record: JobRecord | None, now: datetime) -> Decision:
     return _to(record, _requeued(record, now))
 
 
+def reharvest_requested(record: JobRecord | None, now: datetime) -> Decision:
+    """Ops asked to harvest a finished job again (e.g. after adding an output format): in flight again."""
+    if record is None or record.state not in (
+        LedgerState.HARVESTED,
+        LedgerState.POISONED,
+        LedgerState.QUEUED,
+    ):
+        return UNCHANGED
+    return _to(record, _requeued(record, now))
+
+
 # --- lost requests ----------------------------------------------------------------------------------------
 
 # A harvest writes its heartbeat this often; one silent for STALE_AFTER has died with its host.
