@@ -75,5 +75,6 @@ def transition(record: JobRecord, previous: str | None, now: datetime, **fields:
         previous=previous,
         service_status=record.service_status,
         trigger=telemetry.current_trigger().value,
+        detail=record.detail if record.state in (LedgerState.POISONED, LedgerState.MISSING) else None,
         **fields,
     )

@@ -75,7 +75,7 @@ open_jobs = _meter.create_gauge(
     "harvester.open_jobs", unit="{job}", description="jobs per open ledger state: kind, state"
 )
 oldest_open_age = _meter.create_gauge(
-    "harvester.oldest_open.age", unit="s", description="age of the oldest open job: kind"
+    "harvester.oldest_open.age", unit="s", description="age of the oldest job in each open state: kind, state"
 )
 ttl_at_risk = _meter.create_gauge(
     "harvester.ttl_at_risk",

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.emulator",
     "tests.fixtures.stack",
     "tests.fixtures.eventgrid",
+    "tests.fixtures.otel",
 ]

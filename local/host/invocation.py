@@ -27,7 +27,7 @@ import azure.functions as func
 from opentelemetry.trace import StatusCode
 
 from local.host import telemetry
-from local.host.indexing import CONTEXT_PARAMETER, FunctionSpec, QueueFunction, TimerFunction
+from local.host.indexing import CONTEXT_PARAMETER, BlobFunction, FunctionSpec, QueueFunction, TimerFunction
 from local.host.logs import InvocationScope, current_invocation
 from local.host.settings import format_timespan
 
@@ -108,7 +108,7 @@ def _run_in_daemon_thread(call: Callable[[], Any], name: str) -> asyncio.Future[
 def _trigger(function: FunctionSpec) -> str:
     if isinstance(function, TimerFunction):
         return "timer"
-    return "queue" if isinstance(function, QueueFunction) else "http"
+    return "queue" if isinstance(function, QueueFunction | BlobFunction) else "http"
 
 
 def _result_error(work: asyncio.Future[Any]) -> BaseException | None:
