@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from azure.core.exceptions import AzureError
 from azure.storage.queue import QueueClient
 
-from shared import ops, runtime
+from shared import ops, runtime, telemetry
 from shared.ledger import Ledger
 from shared.ops import Progress
 from shared.queueing import BadMessageError, HarvestQueue, RequestReason, poisoned_request
@@ -43,6 +43,7 @@ from shared.speech import SpeechClient, SpeechError, WebHook, WebHookDefinition,
 from shared.speech.webhooks import WebHookSecret
 from shared.states import JobKind, LedgerState, replayed
 from shared.status import StatusReport, status_report
+from shared.telemetry import Trigger
 
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
@@ -333,7 +334,10 @@ def run(args: argparse.Namespace, config: Settings, out: TextIO, err: TextIO) ->
     if args.group == "poison":
         storage = config.storage_connection.get_secret_value()
         ledger = Ledger.from_connection_string(storage, config.ledger_table)
-        report = replay_poison(storage, config.harvest_queue, ledger, limit=args.limit, now=datetime.now(UTC))
+        with telemetry.triggered_by(Trigger.REPLAY):
+            report = replay_poison(
+                storage, config.harvest_queue, ledger, limit=args.limit, now=datetime.now(UTC)
+            )
         _print({"replayed": len(report.replayed), "ids": report.replayed, "kept": report.kept}, out)
         return 0
     with speech_client(config) as speech:
