@@ -45,7 +45,10 @@ def test_status_and_jobs_show_states_reasons_and_ages(make_stack):
         if parse_request(body).id == done:
             runtime.handle_message(body, 1, stack.parts)
     record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, poisoned)
-    stack.parts.ledger.save(harvest_poisoned(record, "AuthenticationError: 401 from Speech"))
+    reason = "AuthenticationError: 401 from Speech"
+    stack.parts.ledger.save(
+        harvest_poisoned(record, record.first_seen, reason, kind=record.kind, job_id=record.id).record
+    )
     stack.parts.queue.poison(b"{}", "bad message: test")
 
     code, table, _ = run_cli(["status"], stack.env)
