@@ -39,7 +39,7 @@ from shared.queueing import HarvestQueue, HarvestRequest
 from shared.redact import scrub_json, strip_sas
 from shared.settings import Settings
 from shared.speech import NotFoundError, SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
-from shared.states import JobKind
+from shared.states import HEARTBEAT_EVERY, JobKind
 from shared.transcripts.derive import Deriver
 from shared.transcripts.naming import transcript_stem
 
@@ -75,12 +75,13 @@ class Harvester:
     content: ContentReader
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     monotonic: Callable[[], float] = time.monotonic
+    heartbeat_every: float = HEARTBEAT_EVERY.total_seconds()
+
+    kind = JobKind.TRANSCRIPTION
 
     @property
     def prefix(self) -> str:
         return self.settings.destination_prefix
-
-    kind = JobKind.TRANSCRIPTION
 
     def harvest(self, request: HarvestRequest) -> Outcome:
         """Harvest one transcription through the one harvest protocol (shared.harvesting)."""
@@ -91,6 +92,7 @@ class Harvester:
             self.queue,
             clock=self.clock,
             monotonic=self.monotonic,
+            heartbeat_every=self.heartbeat_every,
         )
         return steps.run(self, request)
 

@@ -1,12 +1,20 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from shared.states import (
     JobKind,
+    JobRecord,
     LedgerState,
     Observation,
+    found_unfinished,
     harvest_finished,
+    harvest_started,
+    heartbeat,
+    is_lost,
     needs_requeue,
     observe,
+    resend,
     track,
     warning_for,
 )
@@ -103,3 +111,47 @@ def test_warning_when_time_to_live_nears_its_end():
     message = warning_for(queued, NOW + timedelta(hours=43), **kw)
     assert message is not None
     assert "5.0 h" in message
+
+
+def harvesting_since(started):
+    queued = observe(None, seen("Succeeded"), started, source="poll").record
+    return harvest_started(queued, started, kind=JobKind.TRANSCRIPTION, job_id=JOB).record
+
+
+def test_a_harvest_whose_heartbeat_stopped_is_lost_whatever_the_queue_holds():
+    running = harvesting_since(NOW)
+    assert not is_lost(running, NOW + timedelta(seconds=89), after=timedelta(minutes=30), queue_idle=False)
+    assert is_lost(running, NOW + timedelta(seconds=90), after=timedelta(minutes=30), queue_idle=False)
+    beating = heartbeat(running, NOW + timedelta(seconds=80)).record
+    assert not is_lost(beating, NOW + timedelta(seconds=120), after=timedelta(minutes=30), queue_idle=False)
+
+
+def test_a_queued_job_is_lost_early_only_when_no_message_waits():
+    queued = observe(None, seen("Succeeded"), NOW, source="poll").record
+    later = NOW + timedelta(minutes=2)
+    assert is_lost(queued, later, after=timedelta(minutes=30), queue_idle=True)
+    assert not is_lost(queued, later, after=timedelta(minutes=30), queue_idle=False)
+    assert not is_lost(queued, NOW + timedelta(seconds=100), after=timedelta(minutes=30), queue_idle=True)
+
+
+def test_resend_queues_again_and_asks_to_enqueue_once():
+    running = harvesting_since(NOW)
+    decision = resend(running, NOW + timedelta(minutes=2), after=timedelta(minutes=30), queue_idle=False)
+    assert decision.enqueue
+    assert decision.record.state is LedgerState.QUEUED
+    assert decision.record.enqueue_count == running.enqueue_count + 1
+    again = resend(decision.record, NOW + timedelta(minutes=2), after=timedelta(minutes=30), queue_idle=False)
+    assert again.record is None
+
+
+@pytest.mark.parametrize("kind", list(JobKind))
+def test_found_unfinished_goes_back_to_pending_for_every_kind(kind):
+    queued = JobRecord(
+        kind=kind, id="x-1", state=LedgerState.QUEUED, service_status="Succeeded", first_seen=NOW
+    )
+    running = Observation(kind=kind, id="x-1", service_status="Running")
+    decision = found_unfinished(queued, NOW, running)
+    assert decision.record.state is LedgerState.PENDING
+    assert not decision.enqueue
+    harvested = queued.model_copy(update={"state": LedgerState.HARVESTED})
+    assert found_unfinished(harvested, NOW, running).record is None
