@@ -26,6 +26,7 @@ from shared.failures import PermanentError
 from shared.harvesting import Found, Harvest, Outcome
 from shared.ledger import Ledger
 from shared.manifest import DerivedEntry, JobError, Manifest, ResultEntry, Validation
+from shared.notify import Notifier
 from shared.observations import conversation_observation, conversation_status
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.records import apply_observation, decide_and_save, resend_lost
@@ -246,6 +247,7 @@ class ConversationHarvester:
     ledger: Ledger
     destination: Destination
     queue: HarvestQueue
+    notifier: Notifier | None = None  # publishes the transcript-ready event once Harvested
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     kind = _KIND
@@ -256,9 +258,10 @@ class ConversationHarvester:
 
     def harvest(self, request: HarvestRequest) -> Outcome:
         """Harvest one conversation through the one harvest protocol (shared.harvesting)."""
-        return Harvest(self.settings, self.ledger, self.destination, self.queue, clock=self.clock).run(
-            self, request
+        steps = Harvest(
+            self.settings, self.ledger, self.destination, self.queue, notifier=self.notifier, clock=self.clock
         )
+        return steps.run(self, request)
 
     # --- the job kind's part of the protocol --------------------------------------------------------------
 

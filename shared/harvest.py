@@ -34,6 +34,7 @@ from shared.manifest import (
     ResultEntry,
     Validation,
 )
+from shared.notify import Notifier
 from shared.observations import observation_of
 from shared.queueing import HarvestQueue, HarvestRequest
 from shared.redact import scrub_json, strip_sas
@@ -73,6 +74,7 @@ class Harvester:
     destination: Destination
     queue: HarvestQueue
     content: ContentReader
+    notifier: Notifier | None = None  # publishes the transcript-ready event once Harvested
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     monotonic: Callable[[], float] = time.monotonic
     heartbeat_every: float = HEARTBEAT_EVERY.total_seconds()
@@ -90,6 +92,7 @@ class Harvester:
             self.ledger,
             self.destination,
             self.queue,
+            notifier=self.notifier,
             clock=self.clock,
             monotonic=self.monotonic,
             heartbeat_every=self.heartbeat_every,

@@ -27,6 +27,7 @@ from shared import layout, logs
 from shared.destination import Destination
 from shared.ledger import Ledger
 from shared.manifest import Manifest
+from shared.notify import Notifier
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.records import UNREAD, Unread, decide_and_save
 from shared.settings import Settings
@@ -97,6 +98,7 @@ class Harvest:
     ledger: Ledger
     destination: Destination
     queue: HarvestQueue
+    notifier: Notifier | None = None  # None: no NOTIFY_* target, so no transcript-ready events owed
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     monotonic: Callable[[], float] = time.monotonic
     heartbeat_every: float = HEARTBEAT_EVERY.total_seconds()
@@ -196,12 +198,17 @@ class Harvest:
         self, kind: JobKind, job_id: str, first: JobRecord | None, manifest_path: str, status: str
     ) -> None:
         now = self.clock()
-        self._save(
+        owe = self.notifier is not None
+        saved = self._save(
             kind,
             job_id,
-            lambda r: harvest_finished(r, now, manifest_path, status, kind=kind, job_id=job_id),
+            lambda r: harvest_finished(
+                r, now, manifest_path, status, kind=kind, job_id=job_id, owe_event=owe
+            ),
             first if first is not None else UNREAD,
         )
+        if self.notifier is not None and saved is not None:
+            self.notifier.publish_owed(saved)  # a failure leaves it owed: the poll tick publishes it
 
     def _missing(self, kind: JobKind, job_id: str, first: JobRecord | None, reason: str) -> None:
         now = self.clock()

@@ -12,11 +12,11 @@ import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridPublisherClient
 from azure.identity import DefaultAzureCredential
@@ -32,6 +32,9 @@ from shared.records import decide_and_save
 from shared.redact import redact_text, strip_sas
 from shared.settings import Settings
 from shared.states import JobKind, JobRecord, LedgerState, event_published
+
+# The harvester publishes right after its Harvested write; the tick leaves it that long before it steps in.
+CATCH_UP_GRACE = timedelta(minutes=1)
 
 
 class Target(Protocol):
@@ -136,17 +139,15 @@ class Notifier:
             return False
         try:
             event = self.event_for(record)
-        except ValidationError as error:
+        except (ValidationError, AzureError) as error:
+            problem: str | None = redact_text(f"{type(error).__name__}: {error}", self.secrets)[:500]
             event = None
-            logs.event("event_unbuildable", logging.ERROR, id=record.id, error=str(error)[:500])
+        else:
+            problem = "the manifest is missing" if event is None else None
         if event is None:
-            # Without a manifest there is nothing to announce; the job stays owed, and ops see why.
+            # Nothing to announce without the manifest; the job stays owed (retried each tick), and ops see why.
             logs.event(
-                "event_publish_failed",
-                logging.WARNING,
-                kind=record.kind.value,
-                id=record.id,
-                error="manifest missing or unreadable",
+                "event_publish_failed", logging.WARNING, kind=record.kind.value, id=record.id, error=problem
             )
             return False
         for target in self.targets:
@@ -175,12 +176,14 @@ class Notifier:
         )
         return True
 
-    def publish_all_owed(self) -> int:
-        """The poll tick's catch-up: publish every event still owed; returns how many went out."""
+    def publish_all_owed(self, now: datetime, *, grace: timedelta = CATCH_UP_GRACE) -> int:
+        """The poll tick's catch-up: publish the events still owed by jobs harvested more than `grace` ago
+        (a younger one is the harvester's to publish: no race, no needless duplicate). Returns how many."""
         if not self.targets:
             return 0
         published = 0
         for kind in JobKind:
             for record in self.ledger.owing_events(kind):
-                published += self.publish_owed(record)
+                if record.harvested_at is None or now - record.harvested_at >= grace:
+                    published += self.publish_owed(record)
         return published

@@ -111,8 +111,11 @@ def components() -> Components:
     return build(settings())
 
 
-def notifier(parts: Components | None = None) -> Notifier:
+def notifier(parts: Components | None = None) -> Notifier | None:
+    """The publisher of transcript-ready events; None when no target is configured (no events owed)."""
     parts = parts or components()
+    if not parts.notify_targets:
+        return None
     return Notifier(parts.ledger, parts.destination, list(parts.notify_targets), parts.secrets())
 
 
@@ -124,7 +127,13 @@ def poller(parts: Components | None = None) -> Poller:
 def harvester(parts: Components | None = None) -> Harvester:
     parts = parts or components()
     return Harvester(
-        parts.settings, parts.speech, parts.ledger, parts.destination, parts.queue, parts.content
+        parts.settings,
+        parts.speech,
+        parts.ledger,
+        parts.destination,
+        parts.queue,
+        parts.content,
+        notifier=notifier(parts),
     )
 
 
@@ -140,7 +149,12 @@ def conversation_harvester(parts: Components | None = None) -> ConversationHarve
     if parts.conversations is None:
         raise ConversationsOffError()
     return ConversationHarvester(
-        parts.settings, parts.conversations, parts.ledger, parts.destination, parts.queue
+        parts.settings,
+        parts.conversations,
+        parts.ledger,
+        parts.destination,
+        parts.queue,
+        notifier=notifier(parts),
     )
 
 
@@ -156,6 +170,10 @@ def poll_tick(parts: Components | None = None) -> None:
             if conversation_poll is not None:
                 with _failure_logged("conversation_poll_failed", parts):
                     conversation_poll.tick()
+            publisher = notifier(parts)
+            if publisher is not None:
+                with _failure_logged("event_catch_up_failed", parts):
+                    publisher.publish_all_owed(datetime.now(UTC))
             with _failure_logged("backlog_failed", parts):
                 margin = timedelta(hours=parts.settings.ttl_warning_hours)
                 backlog.observe(parts.ledger, parts.queue, datetime.now(UTC), margin)
