@@ -3,7 +3,10 @@
 Starts Azurite, the Speech emulator and the local Functions host running function_app.py; registers the
 host's webhook receiver with the emulator; submits sample jobs through the app's own submission API; waits
 for the harvest (found by the webhook, with the timer as the safety net); and prints the destination
-container's tree, one manifest, one .txt and one .vtt. `--keep-running` leaves the stack up for exploring.
+container's tree, one manifest, one .txt and one .vtt. Next to it, the example consumer
+(examples/consumer) runs under a second host: its Event Grid blob trigger and its queue trigger on the
+transcript-ready events index every job, and the demo prints that index. `--keep-running` leaves the stack up
+for exploring.
 """
 
 from __future__ import annotations
@@ -23,16 +26,21 @@ from contextlib import ExitStack
 from typing import Any, TypeVar
 
 import requests
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import TableClient
 from azure.storage.blob import ContainerClient
 
 from local.azurite import REPO_ROOT, Azurite
-from local.host_process import local_host
+from local.host_process import HostProcess, local_host
 from local.speech_emulator import EmulatorConfig, EmulatorServer
 
 T = TypeVar("T")
 KEY = "demo-speech-key"
 WEBHOOK_SECRET = "demo-webhook-secret"  # noqa: S105 - a throwaway local value, printed nowhere
 FUNCTION_KEY = "demo-function-key"
+NOTIFY_QUEUE = "transcript-events"
+INDEX_TABLE = "transcriptindex"
+CONSUMER_DIR = REPO_ROOT / "examples" / "consumer"
 SAMPLES: list[dict[str, Any]] = [
     {
         "displayName": "Call centre, stereo (agent and customer)",
@@ -121,8 +129,59 @@ def _app_env(emulator: str, storage: str, api_version: str) -> dict[str, str]:
         "DESTINATION_CONTAINER": "transcripts",
         "CONVERSATION_ENDPOINT": f"{emulator}/conversations/api/v1/",
     }
-    env.update(AzureWebJobsStorage=storage, DESTINATION_CONNECTION=storage)
+    env.update(AzureWebJobsStorage=storage, DESTINATION_CONNECTION=storage, NOTIFY_QUEUE=NOTIFY_QUEUE)
     return env
+
+
+def _consumer_env(storage: str) -> dict[str, str]:
+    """The example consumer's settings: it reads the destination container and the notify queue."""
+    return {
+        "AzureWebJobsStorage": storage,
+        "TranscriptsStorage": storage,
+        "TRANSCRIPTS_CONTAINER": "transcripts",
+        "TRANSCRIPTS_PREFIX": "",
+        "NotifyStorage": storage,
+        "NOTIFY_QUEUE": NOTIFY_QUEUE,
+        "INDEX_TABLE": INDEX_TABLE,
+        "LOCAL_HOST_FUNCTION_KEY": FUNCTION_KEY,
+    }
+
+
+def show_consumer(consumer: HostProcess, storage: str, ids: list[str]) -> None:
+    """What the consumer did: its invocations per trigger, its log lines and its index."""
+    table = TableClient.from_connection_string(storage, INDEX_TABLE)
+
+    def indexed() -> list[dict[str, Any]] | None:
+        with contextlib.suppress(ResourceNotFoundError):
+            rows = [dict(r) for r in table.list_entities()]
+            logs = consumer.logs()
+            if {r["RowKey"] for r in rows} >= set(ids) and all(
+                f"indexed transcription {i} via {via}" in logs for i in ids for via in ("blob", "queue")
+            ):
+                return rows
+        return None
+
+    rows = wait(indexed, timeout=60, what="the consumer to index every job")
+    logs = consumer.logs()
+    blob_runs = logs.count("Executing 'Functions.on_manifest'")
+    queue_runs = logs.count("Executing 'Functions.on_transcript_event'")
+    say(
+        f"\nThe example consumer (examples/consumer, {consumer.base_url}) reacted: {blob_runs} blob trigger "
+        f"(Event Grid) invocations, {queue_runs} queue trigger invocations:"
+    )
+    for line in logs.splitlines():
+        if " indexed " in line or "duplicate event" in line:
+            say("  " + line.split("] ", 1)[-1])
+    say(f"\nIts index (Azure Table '{INDEX_TABLE}'), one row per job:")
+    for row in sorted(rows, key=lambda r: r["RowKey"]):
+        say(
+            f"  {row['RowKey']}  {row['status']:<9} {row.get('durationSeconds') or 0:6.1f}s  "
+            f"speakers: {row['speakers'] or '-'}  {row['firstWords'][:60]!r}"
+        )
+    found = requests.get(
+        f"{consumer.base_url}/api/transcripts", params={"q": "meeting", "code": FUNCTION_KEY}, timeout=10
+    ).json()
+    say(f"GET {consumer.base_url}/api/transcripts?q=meeting -> {[r['displayName'] for r in found]}")
 
 
 def found_by(logs: str, job_id: str) -> str:
@@ -170,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         say(f"  speech    {emulator.endpoint}  (emulator, API {args.api_version})")
         env = _app_env(emulator.endpoint, azurite.connection_string, args.api_version)
         env["POLL_SCHEDULE"] = "0 */5 * * * *"  # the safety net; the webhook is the fast path
+        consumer = stack.enter_context(
+            local_host(_consumer_env(azurite.connection_string), app_dir=CONSUMER_DIR)
+        )
+        say(f"  consumer  {consumer.base_url}  (examples/consumer, log: {consumer.log_path})")
         host = stack.enter_context(local_host(env, port=args.port))
         base_url = host.base_url
         say(f"  host      {base_url}  (log: {host.log_path})")
@@ -192,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         status = requests.get(f"{base_url}/api/status", params={"code": FUNCTION_KEY}, timeout=10).json()
         say(f"GET /api/status -> {json.dumps(status['counts'])}")
         show(container, ids)
+        show_consumer(consumer, azurite.connection_string, ids)
         if args.keep_running:
             say(f"\nStack is up. Function key: {FUNCTION_KEY}. Ctrl+C to stop.")
             stop = threading.Event()

@@ -26,13 +26,16 @@ class HostProcess:
 
 
 @contextmanager
-def local_host(env: dict[str, str], *, port: int = 0, timeout: float = 60.0) -> Iterator[HostProcess]:
-    """Start the host on function_app.py with `env` over os.environ; yield once it is ready; SIGTERM at exit."""
+def local_host(
+    env: dict[str, str], *, port: int = 0, timeout: float = 60.0, app_dir: Path = REPO_ROOT
+) -> Iterator[HostProcess]:
+    """Start the host on `app_dir`'s function_app.py (the harvester's by default) with `env` over os.environ;
+    yield once it is ready; SIGTERM at exit."""
     with tempfile.NamedTemporaryFile(prefix="local-host-", suffix=".log", delete=False) as log:
         log_path = Path(log.name)
     with log_path.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "local.host", "--app-dir", str(REPO_ROOT), "--port", str(port)],
+            [sys.executable, "-m", "local.host", "--app-dir", str(app_dir), "--port", str(port)],
             cwd=REPO_ROOT,
             env={**os.environ, **env},
             stdout=sink,

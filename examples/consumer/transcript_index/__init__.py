@@ -1,0 +1,1 @@
+"""A searchable index of harvested transcripts: one Table row per job, fed by Speech Harvester's output."""
