@@ -179,21 +179,27 @@ COLLIDING = [
 ]
 
 
-def test_result_names_that_clean_alike_each_get_their_own_raw_blob(make_stack, azurite):
-    stack = make_stack()
+def container_job(stack, azurite, blob_names: list[str]) -> str:
+    """Submit a job over a container of inputs (result files are then named after the blobs), harvest it."""
     name = f"input-{uuid.uuid4().hex}"
     sas_url = container_sas_url(azurite.connection_string, name, "rl")
     container = BlobServiceClient.from_connection_string(azurite.connection_string).get_container_client(name)
-    for blob in COLLIDING:
+    for blob in blob_names:
         container.upload_blob(blob, b"RIFF")
     definition = TranscriptionDefinition.for_version(
         stack.settings.speech_api_version,
         locale="en-US",
-        display_name="colliding names",
+        display_name="hostile names",
         content_container_url=sas_url,
     )
     job = stack.speech.submit_transcription(definition).id
     harvest_now(stack, job)
+    return job
+
+
+def test_result_names_that_clean_alike_each_get_their_own_raw_blob(make_stack, azurite):
+    stack = make_stack()
+    job = container_job(stack, azurite, COLLIDING)
 
     served = {
         file.name: hashlib.sha256(requests.get(file.content_url, timeout=TIMEOUT).content).hexdigest()
@@ -254,3 +260,22 @@ def test_a_listed_entity_with_a_non_canonical_id_is_skipped_not_a_stuck_poll(mak
     assert report.listed == 4
     assert [r.id for r in stack.parts.ledger.query(JobKind.TRANSCRIPTION)] == [JOB]
     assert [json.loads(body)["id"] for body in stack.queue_messages()] == [JOB]
+
+
+def test_raw_names_fit_azure_limits_with_the_prefix(make_stack, azurite):
+    prefix = "p/" * 200
+    stack = make_stack(DESTINATION_PREFIX=prefix)
+    deep = "/".join(["d"] * 120) + "/a.wav"  # 121 segments: with the prefix and job folder, over 254
+    long = "l" * 900 + ".wav"  # one segment, far over the 200 a segment may have
+    hidden = "c1\u0085\u2028bidi\u202e.wav"
+    job = container_job(stack, azurite, [deep, long, hidden])
+    results = {r["name"]: r for r in stack.manifest(job)["results"] if r["kind"] == "Transcription"}
+    assert set(results) == {f"{deep}.json", f"{long}.json", f"{hidden}.json"}
+    stored = {b.name: b.size for b in stack.parts.destination.container.list_blobs(name_starts_with=prefix)}
+    for result in results.values():
+        blob = result["blob"]
+        assert blob.startswith(f"{prefix}transcriptions/{job}/raw/")
+        assert len(blob) <= 1024
+        assert len(blob.split("/")) <= 254
+        assert stored[blob] == result["size"]
+    assert results[f"{hidden}.json"]["blob"].endswith("/raw/c1bidi.wav.json")
