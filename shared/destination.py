@@ -62,11 +62,13 @@ class Destination:
             credential = None if "sig=" in url else _default_credential()
             container = ContainerClient.from_container_url(url, credential=credential)
         else:
-            assert settings.destination_connection is not None
-            assert settings.destination_container is not None
-            container = ContainerClient.from_connection_string(
-                settings.destination_connection.get_secret_value(), settings.destination_container
-            )
+            connection, name = settings.destination_connection, settings.destination_container
+            if connection is None or name is None:
+                raise ValueError(
+                    "no destination: set DESTINATION_CONTAINER_URL, or DESTINATION_CONNECTION and "
+                    "DESTINATION_CONTAINER"
+                )
+            container = ContainerClient.from_connection_string(connection.get_secret_value(), name)
         destination = cls(container)
         destination.ensure_container()
         return destination
@@ -163,7 +165,8 @@ class Staged:
             )
         except ResourceExistsError:
             existing = self.destination.find(self.path)
-            assert existing is not None
+            if existing is None:  # deleted between our write and our read: a retry writes it again
+                raise RuntimeError(f"{self.path}: refused as existing, then not found") from None
             return existing
         telemetry.blob_written(self.path, self.size, full_metadata)
         return Written(self.path, self.size, self.sha256, True, full_metadata)

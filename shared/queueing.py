@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient, TextBase64EncodePolicy
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
@@ -220,10 +220,3 @@ def poisoned_request(content: str) -> HarvestRequest:
             f"the poisoned body was cut to fit the queue (originally {envelope.body_size} bytes)"
         )
     return parse_request(envelope.original_body())
-
-
-def poison_reader(connection_string: str, queue_name: str) -> QueueClient:
-    """A client on `<queue>-poison` that decodes message bodies to bytes."""
-    return QueueClient.from_connection_string(
-        connection_string, f"{queue_name}-poison", message_decode_policy=BinaryBase64DecodePolicy()
-    )

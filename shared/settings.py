@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
@@ -239,22 +239,6 @@ class Settings(BaseModel):
 
         region = region_from_endpoint(self.speech_endpoint) or (self.speech_region or "").strip().lower()
         return conversation_endpoint(region) if region else None
-
-    @property
-    def ticks_per_hour(self) -> int:
-        """How often the poll timer fires in an hour; the reconcile sweep is spread out to fit the call budget."""
-        return schedule_ticks_per_hour(self.poll_schedule)
-
-
-def schedule_ticks_per_hour(expression: str) -> int:
-    """Count the firings of an NCRONTAB schedule in one hour (at least 1, at most one a second)."""
-    six = len(expression.split()) == 6
-    start = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday: weekday-restricted schedules still count sensibly
-    itr = croniter(expression, start, second_at_beginning=six, day_or=False)
-    count = 0
-    while count < 3600 and itr.get_next(datetime) <= start + timedelta(hours=1):
-        count += 1
-    return max(1, count)
 
 
 def _friendly(error: ValidationError) -> str:

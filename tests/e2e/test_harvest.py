@@ -17,7 +17,6 @@ import requests
 import srt
 import webvtt
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
-from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 
 from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from shared import runtime
@@ -26,17 +25,10 @@ from shared.queueing import HarvestRequest, parse_request
 from shared.speech import NotFoundError, RetryPolicy, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
 from tests.fixtures.emulator import EMULATOR_KEY
-from tests.fixtures.stack import API_VERSIONS
+from tests.fixtures.stack import API_VERSIONS, poison_reader
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def poison_reader(connection_string, queue_name):
-    """A client on `<queue>-poison` that decodes message bodies to bytes."""
-    return QueueClient.from_connection_string(
-        connection_string, f"{queue_name}-poison", message_decode_policy=BinaryBase64DecodePolicy()
-    )
 
 
 def finished(stack, job_id):

@@ -12,12 +12,13 @@ from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 
 from shared import runtime
-from shared.queueing import HarvestRequest, poison_reader
+from shared.queueing import HarvestRequest
 from shared.speech import SpeechClient, TranscriptionDefinition
 from shared.states import JobKind, LedgerState
 from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.host import REPO_ROOT
+from tests.fixtures.stack import poison_reader
 from tests.fixtures.waiting import wait_for
 from tests.speech.scripted_server import Reply, ScriptedServer
 

@@ -8,9 +8,9 @@ from jsonschema import Draft202012Validator
 from shared import runtime
 from shared.events import transcript_event
 from shared.manifest import Manifest
-from shared.queueing import poison_reader
 from shared.schemas import FOLDER
 from shared.states import JobKind
+from tests.fixtures.stack import poison_reader
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e

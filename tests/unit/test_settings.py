@@ -1,6 +1,6 @@
 import pytest
 
-from shared.settings import Discovery, SettingsError, load_settings, schedule_ticks_per_hour
+from shared.settings import Discovery, SettingsError, load_settings
 
 BASE = {
     "SPEECH_ENDPOINT": "https://westus.api.cognitive.microsoft.com/",
@@ -19,7 +19,6 @@ def test_defaults():
     assert s.output_formats == {"json", "txt", "srt", "vtt"}
     assert not s.delete_after_harvest
     assert s.destination_prefix == ""
-    assert s.ticks_per_hour == 60
 
 
 def test_values_are_parsed():
@@ -76,11 +75,3 @@ def test_secrets_do_not_show_in_repr():
     s = load_settings(BASE | {"SPEECH_KEY": "super-secret-key"})
     assert "super-secret-key" not in repr(s)
     assert "super-secret-key" not in str(s.model_dump())
-
-
-@pytest.mark.parametrize(
-    ("schedule", "ticks"),
-    [("0 * * * * *", 60), ("*/30 * * * * *", 120), ("0 */5 * * * *", 12), ("*/5 * * * *", 12)],
-)
-def test_ticks_per_hour(schedule, ticks):
-    assert schedule_ticks_per_hour(schedule) == ticks
