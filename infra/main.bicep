@@ -60,6 +60,9 @@ param ledgerTableName string = 'harvestledger'
 @description('A Storage queue on the host account for transcript-ready events (NOTIFY_QUEUE); empty for none.')
 param notifyQueueName string = 'transcript-events'
 
+@description('Deploy the consumer example (examples/consumer, azd service "consumer"); with false, also remove that service from azure.yaml.')
+param consumerEnabled bool = true
+
 @secure()
 @description('Signs the Speech web hook events. main.parameters.json lets azd generate it once and read it back from Key Vault.')
 param webhookSecret string
@@ -79,6 +82,7 @@ var newSpeech = empty(existingSpeechName)
 var speechName = newSpeech ? '${abbrs.speech}${token}' : existingSpeechName
 var newDestination = empty(existingDestinationAccountName)
 var destinationAccountName = newDestination ? '${abbrs.storageAccount}dest${token}' : existingDestinationAccountName
+var consumerIndexTable = 'transcriptindex'
 var pollSchedule = pollIntervalMinutes == 1 ? '0 * * * * *' : '0 */${pollIntervalMinutes} * * * *'
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -105,7 +109,7 @@ module identity 'app/identity.bicep' = {
   }
 }
 
-module hostStorage 'app/host-storage.bicep' = {
+module hostStorage 'app/function-storage.bicep' = {
   name: 'host-storage'
   scope: rg
   params: {
@@ -113,9 +117,11 @@ module hostStorage 'app/host-storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
-    harvestQueueName: harvestQueueName
-    ledgerTableName: ledgerTableName
-    notifyQueueName: notifyQueueName
+    queueNames: concat(
+      [harvestQueueName, '${harvestQueueName}-poison'],
+      empty(notifyQueueName) ? [] : [notifyQueueName, '${notifyQueueName}-poison']
+    )
+    tableNames: [ledgerTableName]
     principalId: identity.outputs.principalId
     publicNetworkAccess: !vnetEnabled
   }
@@ -140,6 +146,7 @@ module destinationAccess 'app/destination-access.bicep' = {
     accountName: destinationAccountName
     containerName: destinationContainerName
     principalId: identity.outputs.principalId
+    consumerPrincipalId: consumerEnabled ? consumerIdentity.outputs.principalId : ''
   }
   dependsOn: [destination]
 }
@@ -185,6 +192,7 @@ module monitoring 'app/monitoring.bicep' = {
     location: location
     tags: tags
     principalId: identity.outputs.principalId
+    consumerPrincipalId: consumerEnabled ? consumerIdentity.outputs.principalId : ''
   }
 }
 
@@ -218,6 +226,15 @@ module network 'app/network.bicep' = if (vnetEnabled) {
       ],
       newDestination
         ? [{ name: '${abbrs.privateEndpoint}dest-blob-${token}', resourceId: destination.outputs.id, groupId: 'blob' }]
+        : [],
+      consumerEnabled
+        ? [
+            for groupId in ['blob', 'queue', 'table']: {
+              name: '${abbrs.privateEndpoint}cons-${groupId}-${token}'
+              resourceId: consumerStorage.outputs.id
+              groupId: groupId
+            }
+          ]
         : []
     )
   }
@@ -268,6 +285,65 @@ module app 'app/function.bicep' = {
   }
 }
 
+module consumerIdentity 'app/identity.bicep' = if (consumerEnabled) {
+  name: 'consumer-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentity}consumer-${token}'
+    location: location
+    tags: tags
+  }
+}
+
+module notifyAccess 'app/notify-access.bicep' = if (consumerEnabled && !empty(notifyQueueName)) {
+  name: 'notify-access'
+  scope: rg
+  params: {
+    accountName: hostStorage.outputs.name
+    queueNames: [notifyQueueName, '${notifyQueueName}-poison']
+    consumerPrincipalId: consumerIdentity.outputs.principalId
+  }
+}
+
+module consumerStorage 'app/function-storage.bicep' = if (consumerEnabled) {
+  name: 'consumer-storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageAccount}cons${token}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    tableNames: [consumerIndexTable]
+    principalId: consumerIdentity.outputs.principalId
+    publicNetworkAccess: !vnetEnabled
+  }
+}
+
+module consumer 'app/consumer.bicep' = if (consumerEnabled) {
+  name: 'consumer'
+  scope: rg
+  params: {
+    appName: '${abbrs.functionApp}consumer-${token}'
+    planName: '${abbrs.flexPlan}consumer-${token}'
+    location: location
+    tags: tags
+    identityId: consumerIdentity.outputs.id
+    identityClientId: consumerIdentity.outputs.clientId
+    storageBlobEndpoint: consumerStorage.outputs.blobEndpoint
+    storageQueueEndpoint: consumerStorage.outputs.queueEndpoint
+    storageTableEndpoint: consumerStorage.outputs.tableEndpoint
+    deploymentContainerUrl: consumerStorage.outputs.deploymentContainerUrl
+    indexTableName: consumerIndexTable
+    destinationBlobEndpoint: destinationAccess.outputs.blobEndpoint
+    destinationContainerName: destinationContainerName
+    destinationPrefix: destinationPrefix
+    notifyQueueEndpoint: hostStorage.outputs.queueEndpoint
+    notifyQueueName: notifyQueueName
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    subnetId: vnetEnabled ? network.outputs.consumerSubnetId : ''
+  }
+}
+
 module alerts 'monitor/alerts.bicep' = {
   name: 'alerts'
   scope: rg
@@ -312,4 +388,6 @@ output DESTINATION_CONTAINER string = destinationContainerName
 output HOST_STORAGE_BLOB_ENDPOINT string = hostStorage.outputs.blobEndpoint
 output HOST_STORAGE_QUEUE_ENDPOINT string = hostStorage.outputs.queueEndpoint
 output HOST_STORAGE_TABLE_ENDPOINT string = hostStorage.outputs.tableEndpoint
+output CONSUMER_FUNCTION_APP_NAME string = consumerEnabled ? consumer.outputs.name : ''
+output CONSUMER_HOST_NAME string = consumerEnabled ? consumer.outputs.hostName : ''
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

@@ -7,7 +7,7 @@ param containerName string
 @description('Principal id of the harvester\'s identity.')
 param principalId string
 @description('Principal id of the consumer example\'s identity; empty when it is not deployed.')
-param readerPrincipalId string = ''
+param consumerPrincipalId string = ''
 
 var roles = loadJsonContent('../roles.json')
 
@@ -35,15 +35,16 @@ resource writer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(readerPrincipalId)) {
-  name: guid(container.id, readerPrincipalId, roles.storageBlobDataReader)
+resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(consumerPrincipalId)) {
+  name: guid(container.id, consumerPrincipalId, roles.storageBlobDataReader)
   scope: container
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
-    principalId: readerPrincipalId
+    principalId: consumerPrincipalId
     principalType: 'ServicePrincipal'
   }
 }
 
+output blobEndpoint string = account.properties.primaryEndpoints.blob
 output containerUrl string = '${account.properties.primaryEndpoints.blob}${containerName}'
 output location string = account.location

@@ -6,6 +6,8 @@ param appInsightsName string
 param location string
 param tags object
 param principalId string
+@description('The consumer example\'s identity, which also sends telemetry; empty when it is not deployed.')
+param consumerPrincipalId string = ''
 
 var roles = loadJsonContent('../roles.json')
 
@@ -39,6 +41,16 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
     principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource consumerMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(consumerPrincipalId)) {
+  name: guid(appInsights.id, consumerPrincipalId, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: consumerPrincipalId
     principalType: 'ServicePrincipal'
   }
 }

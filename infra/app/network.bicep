@@ -1,5 +1,5 @@
-// Optional private networking (main.bicep's vnetEnabled, off by default). The app's outbound traffic goes
-// through a subnet delegated to Flex Consumption, and the storage accounts are reached through private
+// Optional private networking (main.bicep's vnetEnabled, off by default). Each app's outbound traffic goes
+// through its own subnet delegated to Flex Consumption, and the storage accounts are reached through private
 // endpoints with private DNS; their public endpoints are closed. The app's own inbound endpoint stays public,
 // because the Speech service has to reach the web hook receiver (authenticated by its HMAC signature).
 
@@ -22,6 +22,15 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         name: 'app'
         properties: {
           addressPrefix: '10.40.1.0/24'
+          delegations: [
+            { name: 'flex', properties: { serviceName: 'Microsoft.App/environments' } }
+          ]
+        }
+      }
+      {
+        name: 'consumer'
+        properties: {
+          addressPrefix: '10.40.3.0/24'
           delegations: [
             { name: 'flex', properties: { serviceName: 'Microsoft.App/environments' } }
           ]
@@ -89,3 +98,4 @@ resource dnsGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024
 }]
 
 output appSubnetId string = '${vnet.id}/subnets/app'
+output consumerSubnetId string = '${vnet.id}/subnets/consumer'

@@ -1,5 +1,8 @@
 #!/bin/sh
-# azd postdeploy hook: register the Speech web hook for the deployed app, signed with the secret from Key Vault.
+# azd postdeploy hook, after both apps are deployed:
+# 1. register the Speech web hook for the harvester, signed with the secret from Key Vault;
+# 2. subscribe the consumer example's blob trigger to the destination's manifest.json BlobCreated events
+#    (infra/app/consumer-subscription.bicep), which needs the consumer's blobs extension key.
 # azd exports the deployment's outputs (infra/main.bicep) as environment variables. Needs the Azure CLI signed
 # in (`az login`) as the deployer, who holds Key Vault Secrets Officer and Cognitive Services Speech Contributor;
 # the Python CLI reaches Speech with the deployer's Entra token (DefaultAzureCredential: az or azd login).
@@ -38,3 +41,42 @@ until register; do
   attempt=$((attempt + 1))
   sleep 30
 done
+
+[ -n "${CONSUMER_FUNCTION_APP_NAME:-}" ] || exit 0
+
+# The blobs extension key exists once the consumer's host has started and indexed its Event Grid blob
+# trigger; a request wakes the host. Try for about five minutes.
+attempt=1
+while :; do
+  key=$(az functionapp keys list -g "$AZURE_RESOURCE_GROUP" -n "$CONSUMER_FUNCTION_APP_NAME" \
+    --query systemKeys.blobs_extension -o tsv 2>/dev/null || true)
+  [ -n "$key" ] && break
+  if [ "$attempt" -ge 20 ]; then
+    echo "postdeploy: the consumer has no blobs_extension key yet; run infra/hooks/postdeploy.sh again later" >&2
+    exit 1
+  fi
+  curl -s -o /dev/null --max-time 30 "https://$CONSUMER_HOST_NAME/" || true
+  attempt=$((attempt + 1))
+  sleep 15
+done
+
+# The key goes to ARM as a secure parameter through a private file, never on a command line.
+umask 077
+parameters=$(mktemp)
+trap 'rm -f "$parameters"' EXIT
+cat >"$parameters" <<JSON
+{
+  "\$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+  "contentVersion": "1.0.0.0",
+  "parameters": {
+    "systemTopicName": {"value": "$DESTINATION_SYSTEM_TOPIC"},
+    "consumerHostName": {"value": "$CONSUMER_HOST_NAME"},
+    "blobsExtensionKey": {"value": "$key"},
+    "containerName": {"value": "$DESTINATION_CONTAINER"},
+    "prefix": {"value": "${DESTINATION_PREFIX:-}"}
+  }
+}
+JSON
+az deployment group create -g "$DESTINATION_RESOURCE_GROUP" --name consumer-subscription \
+  --template-file infra/app/consumer-subscription.bicep --parameters "@$parameters" -o none
+echo "postdeploy: manifest.json events of $DESTINATION_CONTAINER go to $CONSUMER_FUNCTION_APP_NAME"

@@ -28,9 +28,9 @@ TOO_BROAD = {
 
 # What the app's identity must hold: (module file, scope resource type, role).
 APP_NEEDS = {
-    ("app/host-storage.bicep", "Microsoft.Storage/storageAccounts", "storageBlobDataOwner"),
-    ("app/host-storage.bicep", "Microsoft.Storage/storageAccounts", "storageQueueDataContributor"),
-    ("app/host-storage.bicep", "Microsoft.Storage/storageAccounts", "storageTableDataContributor"),
+    ("app/function-storage.bicep", "Microsoft.Storage/storageAccounts", "storageBlobDataOwner"),
+    ("app/function-storage.bicep", "Microsoft.Storage/storageAccounts", "storageQueueDataContributor"),
+    ("app/function-storage.bicep", "Microsoft.Storage/storageAccounts", "storageTableDataContributor"),
     (
         "app/destination-access.bicep",
         "Microsoft.Storage/storageAccounts/blobServices/containers",
@@ -39,6 +39,23 @@ APP_NEEDS = {
     ("app/speech-access.bicep", "Microsoft.CognitiveServices/accounts", "cognitiveServicesSpeechContributor"),
     ("app/monitoring.bicep", "Microsoft.Insights/components", "monitoringMetricsPublisher"),
     ("app/keyvault.bicep", "Microsoft.KeyVault/vaults", "keyVaultSecretsUser"),
+}
+
+
+# What the consumer example's identity must hold: read the destination, take the notify queue, send telemetry
+# (its own storage account is the same function-storage.bicep as the harvester's).
+CONSUMER_NEEDS = {
+    (
+        "app/destination-access.bicep",
+        "Microsoft.Storage/storageAccounts/blobServices/containers",
+        "storageBlobDataReader",
+    ),
+    (
+        "app/notify-access.bicep",
+        "Microsoft.Storage/storageAccounts/queueServices/queues",
+        "storageQueueDataContributor",
+    ),
+    ("app/monitoring.bicep", "Microsoft.Insights/components", "monitoringMetricsPublisher"),
 }
 
 
@@ -55,7 +72,8 @@ def assignments() -> list[tuple[Resource, str, str, str]]:
         )
         assert role, f"{assignment.symbol}: role given as {role_id}"
         principal = text(path(assignment.body, "properties", "principalId"))
-        found.append((assignment, by_symbol[text(scope)].type, role.group(1), principal))
+        scope_symbol = text(scope).split("[", 1)[0]  # queues[i] in a loop
+        found.append((assignment, by_symbol[scope_symbol].type, role.group(1), principal))
     return found
 
 
@@ -74,13 +92,22 @@ def test_the_app_identity_holds_exactly_the_roles_it_needs() -> None:
     assert held == APP_NEEDS
 
 
+def test_the_consumer_identity_holds_exactly_the_roles_it_needs() -> None:
+    held = {
+        (a.file.relative_to(INFRA).as_posix(), scope, role)
+        for a, scope, role, principal in assignments()
+        if principal == "consumerPrincipalId"
+    }
+    assert held == CONSUMER_NEEDS
+
+
 def test_app_assignments_name_a_service_principal_and_have_stable_names() -> None:
     for assignment, _, role, principal in assignments():
         name = text(path(assignment.body, "name"))
         scope = text(path(assignment.body, "scope"))
         assert name == f"guid({scope}.id, {principal}, roles.{role})", assignment.symbol
         principal_type = path(assignment.body, "properties", "principalType")
-        if principal == "principalId":
+        if principal != "deployerPrincipalId":
             assert principal_type is not None
             assert text(principal_type) == "'ServicePrincipal'"
 
@@ -99,5 +126,11 @@ def test_main_grants_the_roles_to_the_app_identity() -> None:
         principal = path(wired[symbol][1], "params", "principalId")
         assert principal is not None, symbol
         assert text(principal) == "identity.outputs.principalId", symbol
+    consumer = "consumerIdentity.outputs.principalId"
+    assert text(path(wired["consumerStorage"][1], "params", "principalId")) == consumer
+    assert text(path(wired["notifyAccess"][1], "params", "consumerPrincipalId")) == consumer
+    for symbol in ("destinationAccess", "monitoring"):
+        granted = text(path(wired[symbol][1], "params", "consumerPrincipalId"))
+        assert granted == f"consumerEnabled ? {consumer} : ''", symbol
     app = wired["app"][1]
     assert text(path(app, "params", "identityId")) == "identity.outputs.id"

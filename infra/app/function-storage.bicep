@@ -1,14 +1,15 @@
-// The Functions host's storage account (AzureWebJobsStorage): the deployment package, the timer's locks, the
-// harvest queue and its poison queue, the ledger table. Shared keys are off, so only Entra tokens work, and the
-// app's identity gets exactly the three data roles the host and the app need on it.
+// A function app's own storage account (AzureWebJobsStorage): its deployment package, the host's locks and
+// receipts, and the queues and tables the app keeps there (for the harvester: the harvest queue and its poison
+// queue, the notify queue, the ledger). Shared keys are off, so only Entra tokens work, and the app's identity
+// gets exactly the three data roles the host and the app need on it.
 
 param name string
 param location string
 param tags object
 param deploymentContainerName string
-param harvestQueueName string
-param ledgerTableName string
-param notifyQueueName string
+@description('Queues to create up front (a queue trigger\'s poison queue is `<name>-poison`; list it too).')
+param queueNames array = []
+param tableNames array = []
 @description('Principal id of the app\'s user-assigned identity.')
 param principalId string
 @description('With private networking the account accepts traffic only through its private endpoints.')
@@ -52,30 +53,20 @@ resource queues 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
   name: 'default'
 }
 
-resource harvestQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+resource appQueues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [for queue in queueNames: {
   parent: queues
-  name: harvestQueueName
-}
-
-resource poisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
-  parent: queues
-  name: '${harvestQueueName}-poison'
-}
-
-resource notifyQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = if (!empty(notifyQueueName)) {
-  parent: queues
-  name: empty(notifyQueueName) ? 'unused' : notifyQueueName
-}
+  name: queue
+}]
 
 resource tables 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: account
   name: 'default'
 }
 
-resource ledger 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = {
+resource appTables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in tableNames: {
   parent: tables
-  name: ledgerTableName
-}
+  name: table
+}]
 
 // Blob Data Owner (not Contributor): the host manages its own containers and the timer's blob leases.
 resource hostBlobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
