@@ -216,29 +216,53 @@ module network 'app/network.bicep' = if (vnetEnabled) {
     name: '${abbrs.virtualNetwork}${token}'
     location: location
     tags: tags
-    endpoints: concat(
-      [
-        for groupId in ['blob', 'queue', 'table']: {
-          name: '${abbrs.privateEndpoint}host-${groupId}-${token}'
-          resourceId: hostStorage.outputs.id
-          groupId: groupId
-        }
-      ],
-      newDestination
-        ? [{ name: '${abbrs.privateEndpoint}dest-blob-${token}', resourceId: destination.outputs.id, groupId: 'blob' }]
-        : [],
-      consumerEnabled
-        ? [
-            for groupId in ['blob', 'queue', 'table']: {
-              name: '${abbrs.privateEndpoint}cons-${groupId}-${token}'
-              resourceId: consumerStorage.outputs.id
-              groupId: groupId
-            }
-          ]
-        : []
-    )
   }
 }
+
+// Private endpoints for each storage service the apps use; none without vnetEnabled.
+var storageServices = vnetEnabled ? ['blob', 'queue', 'table'] : []
+
+module hostEndpoints 'app/private-endpoint.bicep' = [for service in storageServices: {
+  name: 'pe-host-${service}'
+  scope: rg
+  params: {
+    name: '${abbrs.privateEndpoint}host-${service}-${token}'
+    location: location
+    tags: tags
+    resourceId: hostStorage.outputs.id
+    groupId: service
+    subnetId: network.outputs.privateEndpointSubnetId
+    dnsZoneId: network.outputs.dnsZoneIds[service]
+  }
+}]
+
+module destinationEndpoint 'app/private-endpoint.bicep' = if (vnetEnabled && newDestination) {
+  name: 'pe-destination-blob'
+  scope: rg
+  params: {
+    name: '${abbrs.privateEndpoint}dest-blob-${token}'
+    location: location
+    tags: tags
+    resourceId: destination.outputs.id
+    groupId: 'blob'
+    subnetId: network.outputs.privateEndpointSubnetId
+    dnsZoneId: network.outputs.dnsZoneIds.blob
+  }
+}
+
+module consumerEndpoints 'app/private-endpoint.bicep' = [for service in (consumerEnabled ? storageServices : []): {
+  name: 'pe-consumer-${service}'
+  scope: rg
+  params: {
+    name: '${abbrs.privateEndpoint}cons-${service}-${token}'
+    location: location
+    tags: tags
+    resourceId: consumerStorage.outputs.id
+    groupId: service
+    subnetId: network.outputs.privateEndpointSubnetId
+    dnsZoneId: network.outputs.dnsZoneIds[service]
+  }
+}]
 
 // Everything the app reads (shared/settings.py), in the identity-based forms: no key, no SAS, no connection
 // string with a secret. tests/infra checks this list against the settings model.

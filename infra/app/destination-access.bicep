@@ -47,4 +47,3 @@ resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empt
 
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output containerUrl string = '${account.properties.primaryEndpoints.blob}${containerName}'
-output location string = account.location

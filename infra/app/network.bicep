@@ -6,10 +6,7 @@
 param name string
 param location string
 param tags object
-@description('Private endpoints to create: [{ name, resourceId, groupId }] with groupId blob, queue or table.')
-param endpoints array
-
-var zones = [for groupId in ['blob', 'queue', 'table']: 'privatelink.${groupId}.${environment().suffixes.storage}']
+var services = ['blob', 'queue', 'table']
 
 resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   name: name
@@ -47,13 +44,13 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   }
 }
 
-resource dnsZones 'Microsoft.Network/privateDnsZones@2020-06-01' = [for zone in zones: {
-  name: zone
+resource dnsZones 'Microsoft.Network/privateDnsZones@2020-06-01' = [for service in services: {
+  name: 'privatelink.${service}.${environment().suffixes.storage}'
   location: 'global'
   tags: tags
 }]
 
-resource dnsLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = [for (zone, i) in zones: {
+resource dnsLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06-01' = [for i in range(0, length(services)): {
   parent: dnsZones[i]
   name: '${name}-link'
   location: 'global'
@@ -63,39 +60,12 @@ resource dnsLinks 'Microsoft.Network/privateDnsZones/virtualNetworkLinks@2020-06
   }
 }]
 
-resource privateEndpoints 'Microsoft.Network/privateEndpoints@2024-05-01' = [for endpoint in endpoints: {
-  name: endpoint.name
-  location: location
-  tags: tags
-  properties: {
-    subnet: { id: '${vnet.id}/subnets/private-endpoints' }
-    privateLinkServiceConnections: [
-      {
-        name: endpoint.name
-        properties: {
-          privateLinkServiceId: endpoint.resourceId
-          groupIds: [endpoint.groupId]
-        }
-      }
-    ]
-  }
-}]
-
-resource dnsGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@2024-05-01' = [for (endpoint, i) in endpoints: {
-  parent: privateEndpoints[i]
-  name: 'default'
-  properties: {
-    privateDnsZoneConfigs: [
-      {
-        name: endpoint.groupId
-        properties: {
-          privateDnsZoneId: resourceId('Microsoft.Network/privateDnsZones', 'privatelink.${endpoint.groupId}.${environment().suffixes.storage}')
-        }
-      }
-    ]
-  }
-  dependsOn: [dnsZones]
-}]
-
 output appSubnetId string = '${vnet.id}/subnets/app'
 output consumerSubnetId string = '${vnet.id}/subnets/consumer'
+output privateEndpointSubnetId string = '${vnet.id}/subnets/private-endpoints'
+@description('The private DNS zone of each storage service, by service name (blob, queue, table).')
+output dnsZoneIds object = {
+  blob: dnsZones[0].id
+  queue: dnsZones[1].id
+  table: dnsZones[2].id
+}
