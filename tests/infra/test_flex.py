@@ -120,3 +120,8 @@ def test_the_cli_accepts_the_settings_the_postdeploy_hook_gives_it() -> None:
     assert {"WEBHOOK_SECRET", "SPEECH_ENDPOINT", "DESTINATION_CONTAINER_URL"} <= set(names)
     assert not [n for n in names if n.endswith("__credential")], "the deployer is no managed identity"
     load_settings({name: DEPLOY_TIME_EXAMPLES[name] for name in names})
+
+
+def test_the_harvester_package_leaves_out_what_azure_does_not_run() -> None:
+    ignored = set((ROOT / ".funcignore").read_text(encoding="utf-8").split())
+    assert {"local", "tests", "bench", "examples", "node_modules", ".venv", "local.settings.json"} <= ignored
