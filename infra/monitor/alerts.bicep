@@ -50,13 +50,13 @@ customMetrics
   }
   {
     key: 'pending-too-long'
-    displayName: 'Harvester: a job open longer than PENDING_WARNING_MINUTES'
-    description: 'The oldest open job (Pending in the service, or finished but not yet harvested) was created longer ago than PENDING_WARNING_MINUTES; job_warning log records name it.'
+    displayName: 'Harvester: a job Pending longer than PENDING_WARNING_MINUTES'
+    description: 'The oldest Pending job (NotStarted or Running in the service) was created longer ago than PENDING_WARNING_MINUTES; job_warning log records name it.'
     severity: 2
     window: 'PT15M'
     query: '''
 customMetrics
-| where name == "harvester.oldest_open.age"
+| where name == "harvester.oldest_open.age" and tostring(customDimensions.state) == "Pending"
 | project timestamp, ageMinutes = value / 60.0
 '''
     measure: 'ageMinutes'

@@ -3,28 +3,42 @@ metrics and log events the app emits (README "Telemetry"), so a rename cannot le
 
 import json
 import re
+from pathlib import Path
 
+import shared
 from tests.infra.bicep import INFRA, all_resources, declaration, modules, path, properties, string_value, text
 
 ALERTS = INFRA / "monitor" / "alerts.bicep"
 WORKBOOK = INFRA / "monitor" / "workbook.json"
 
-METRICS = {
-    "harvester.jobs.transitions",
-    "harvester.harvest.duration",
-    "harvester.e2e.latency",
-    "harvester.queue.wait",
-    "harvester.bytes",
-    "harvester.files",
-    "speech.requests",
-    "speech.throttled",
-    "speech.ratelimit.wait",
-    "harvester.open_jobs",
-    "harvester.oldest_open.age",
-    "harvester.ttl_at_risk",
-    "harvester.poison.length",
-}
-EVENTS = {"job_state", "poll_tick", "harvested", "poisoned", "job_warning"}
+SHARED = Path(shared.__file__).parent
+
+
+def emitted_metrics() -> set[str]:
+    """The instrument names shared/telemetry.py creates."""
+    source = (SHARED / "telemetry.py").read_text(encoding="utf-8")
+    return set(re.findall(r'_meter\.create_\w+\(\s*"([^"]+)"', source))
+
+
+def emitted_events() -> set[str]:
+    """The structured log events the app writes: logs.event("<name>", ...) anywhere in shared/."""
+    return {
+        name
+        for file in SHARED.rglob("*.py")
+        for name in re.findall(r'\bevent\(\s*"([a-z_]+)"', file.read_text(encoding="utf-8"))
+    }
+
+
+def test_the_app_emits_the_names_ops_rely_on() -> None:
+    assert {
+        "harvester.jobs.transitions",
+        "harvester.open_jobs",
+        "harvester.oldest_open.age",
+        "harvester.ttl_at_risk",
+        "harvester.poison.length",
+        "speech.requests",
+    } <= emitted_metrics()
+    assert {"job_state", "poll_tick", "poisoned", "job_warning", "harvested"} <= emitted_events()
 
 
 def rules() -> dict[str, dict[str, str]]:
@@ -109,11 +123,21 @@ def test_every_name_in_alerts_and_workbook_is_one_the_app_emits() -> None:
     queries = [rule["query"] for rule in rules().values()] + list(workbook_queries().values())
     for query in queries:
         metrics, events = names_in(query)
-        assert metrics <= METRICS, metrics - METRICS
-        assert events <= EVENTS, events - EVENTS
+        assert metrics <= emitted_metrics(), metrics - emitted_metrics()
+        assert events <= emitted_events(), events - emitted_events()
 
 
 def test_the_workbook_is_bound_to_app_insights() -> None:
     [workbook] = [r for r in all_resources() if r.type == "Microsoft.Insights/workbooks"]
     assert text(path(workbook.body, "properties", "sourceId")) == "appInsightsId"
     assert "fallbackResourceIds: [appInsightsId]" in text(path(workbook.body, "properties", "serializedData"))
+
+
+def test_every_dimension_queried_is_one_the_app_writes() -> None:
+    """customDimensions.<name> in a query must be a metric attribute or a log field somewhere in shared/."""
+    source = "\n".join(file.read_text(encoding="utf-8") for file in SHARED.rglob("*.py"))
+    queries = [rule["query"] for rule in rules().values()] + list(workbook_queries().values())
+    dimensions = {name for query in queries for name in re.findall(r"customDimensions\.(\w+)", query)}
+    assert dimensions >= {"event", "state", "kind", "status_code"}
+    unknown = [d for d in dimensions if not re.search(rf'"{d}"|\b{d}=', source)]
+    assert unknown == []
