@@ -3,14 +3,15 @@ once per new blob, filtered by the trigger's path, delivered to the blobs webhoo
 
 import uuid
 from contextlib import suppress
+from datetime import UTC, datetime
 
 import pytest
 import requests
 from azure.core.exceptions import ResourceNotFoundError
-from azure.storage.blob import ContainerClient
+from azure.storage.blob import BlobProperties, ContainerClient, ContentSettings
 
 from local.host.blob_paths import BlobPathError, parse_blob_path
-from local.host.eventgrid import blob_location
+from local.host.eventgrid import blob_created, blob_location
 from tests.fixtures.waiting import wait_for
 
 
@@ -124,3 +125,31 @@ def test_the_webhook_speaks_the_event_grid_protocol(in_process_host, watched, ou
         )
         assert garbage.status_code == 400
     assert outbox.events() == []
+
+
+def test_blob_created_events_have_the_event_grid_schema():
+    blob = BlobProperties(name="speech/transcriptions/j/manifest.json")
+    blob.etag = '"0x8DC0FFEE"'
+    blob.size = 123
+    blob.last_modified = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    blob.content_settings = ContentSettings(content_type="application/json")
+    url = "http://127.0.0.1:10000/devstoreaccount1/dest/speech/transcriptions/j/manifest.json"
+    wire = blob_created("devstoreaccount1", "dest", blob, url, 7).model_dump(mode="json", by_alias=True)
+    assert wire["eventType"] == "Microsoft.Storage.BlobCreated"
+    assert (
+        wire["subject"] == "/blobServices/default/containers/dest/blobs/speech/transcriptions/j/manifest.json"
+    )
+    assert wire["topic"].endswith("/providers/Microsoft.Storage/storageAccounts/devstoreaccount1")
+    assert wire["eventTime"] == "2026-11-21T10:00:00Z"
+    assert (wire["dataVersion"], wire["metadataVersion"]) == ("", "1")
+    data = wire["data"]
+    assert data["api"] == "PutBlockList"
+    assert data["blobType"] == "BlockBlob"
+    assert (data["eTag"], data["contentLength"], data["contentType"], data["url"]) == (
+        "0x8DC0FFEE",
+        123,
+        "application/json",
+        url,
+    )
+    assert len(data["sequencer"]) == 32
+    uuid.UUID(wire["id"])

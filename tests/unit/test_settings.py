@@ -75,3 +75,21 @@ def test_secrets_do_not_show_in_repr():
     s = load_settings(BASE | {"SPEECH_KEY": "super-secret-key"})
     assert "super-secret-key" not in repr(s)
     assert "super-secret-key" not in str(s.model_dump())
+
+
+def test_notify_targets_are_optional_and_validated():
+    assert not load_settings(BASE).notify_enabled
+    both = load_settings(
+        BASE
+        | {
+            "NOTIFY_QUEUE": "transcript-events",
+            "NOTIFY_EVENTGRID_ENDPOINT": "https://t.eventgrid.azure.net/api/events",
+        }
+    )
+    assert both.notify_enabled
+    with pytest.raises(SettingsError, match="NOTIFY_QUEUE"):
+        load_settings(BASE | {"NOTIFY_QUEUE": "Bad_Queue"})
+    with pytest.raises(SettingsError, match="NOTIFY_EVENTGRID_ENDPOINT"):
+        load_settings(BASE | {"NOTIFY_EVENTGRID_ENDPOINT": "topic.example"})
+    with pytest.raises(SettingsError, match="NOTIFY_CONNECTION: set NOTIFY_QUEUE too"):
+        load_settings(BASE | {"NOTIFY_CONNECTION": "UseDevelopmentStorage=true"})
