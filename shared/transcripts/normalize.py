@@ -2,11 +2,11 @@
 
 from collections.abc import Sequence
 from math import isfinite
-from typing import Any
+from typing import Any, cast
 
 from shared.transcripts.model import Phrase
 from shared.transcripts.timing import TICKS_PER_SECOND, ticks
-from shared.transcripts.wire import DisplayWord, RecognizedPhrase, Word
+from shared.transcripts.wire import RecognizedPhrase
 
 
 class UnusablePhrase(ValueError):
@@ -24,40 +24,46 @@ def normalize_phrase(wire: RecognizedPhrase) -> Phrase:
 
 
 def phrase_fields(wire: RecognizedPhrase) -> PhraseFields:
-    start = ticks(wire.offset_in_ticks, wire.offset, wire.offset_milliseconds)
+    start = ticks(wire.get("offsetInTicks"), wire.get("offset"), wire.get("offsetMilliseconds"))
     if start is None:
         raise UnusablePhrase("offset missing")
-    duration = ticks(wire.duration_in_ticks, wire.duration, wire.duration_milliseconds)
+    duration = ticks(wire.get("durationInTicks"), wire.get("duration"), wire.get("durationMilliseconds"))
     if duration is None:
         raise UnusablePhrase("duration missing")
     if start < 0 or duration < 0:
         raise UnusablePhrase(f"negative {'offset' if start < 0 else 'duration'}")
-    best = wire.n_best[0]
+    best = wire["nBest"][0]
+    speaker = wire.get("speaker")
     return {
         "start": start / TICKS_PER_SECOND,
         "end": (start + duration) / TICKS_PER_SECOND,
-        "channel": wire.channel,
-        "speaker": None if wire.speaker is None else str(wire.speaker),
-        "locale": wire.locale,
-        "display": best.display or "",
-        "lexical": best.lexical or "",
-        "confidence": best.confidence,
-        "words": _words(best.words, "words"),
-        "displayWords": _words(best.display_words, "displayWords"),
+        "channel": wire.get("channel"),
+        "speaker": None if speaker is None else str(speaker),
+        "locale": wire.get("locale"),
+        "display": best.get("display") or "",
+        "lexical": best.get("lexical") or "",
+        "confidence": best.get("confidence"),
+        "words": _words(cast(_Words, best.get("words")), "words", "word"),
+        "displayWords": _words(cast(_Words, best.get("displayWords")), "displayWords", "displayText"),
     }
 
 
-def _words(timed: Sequence[Word | DisplayWord] | None, name: str) -> list[dict[str, Any]] | None:
+# Both kinds of word, read alike (`key` names the text).
+_Words = Sequence[dict[str, Any]] | None
+
+
+def _words(timed: _Words, name: str, key: str) -> list[dict[str, Any]] | None:
     """The words with their times in seconds; None when there are none or a timing is missing (a partial
     timeline would mislead captions more than none). Runs per word, so kept lean."""
     if not timed:
         return None
     words = []
     for index, word in enumerate(timed):
-        start, length = word.offset_in_ticks, word.duration_in_ticks
+        get = word.get
+        start, length = get("offsetInTicks"), get("durationInTicks")
         if start is None or length is None or not isfinite(start + length):
-            start = ticks(start, word.offset, word.offset_milliseconds)
-            length = ticks(length, word.duration, word.duration_milliseconds)
+            start = ticks(start, get("offset"), get("offsetMilliseconds"))
+            length = ticks(length, get("duration"), get("durationMilliseconds"))
             if start is None or length is None:
                 return None
         if start < 0 or length < 0:
@@ -66,10 +72,10 @@ def _words(timed: Sequence[Word | DisplayWord] | None, name: str) -> list[dict[s
             )
         words.append(
             {
-                "text": word.text,
+                "text": get(key) or "",
                 "start": start / TICKS_PER_SECOND,
                 "end": (start + length) / TICKS_PER_SECOND,
-                "confidence": word.confidence,
+                "confidence": get("confidence"),
             }
         )
     return words

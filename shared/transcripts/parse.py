@@ -10,16 +10,15 @@ import codecs
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.transcripts.framing import PHRASES_KEY, Framer, FramingError, json_type
 from shared.transcripts.model import Phrase
 from shared.transcripts.normalize import PhraseFields, UnusablePhrase, phrase_fields
 from shared.transcripts.timing import TICKS_PER_SECOND, ticks
-from shared.transcripts.wire import RecognizedPhrase, ResultFile
+from shared.transcripts.wire import PHRASE, PHRASES, RecognizedPhrase, ResultFile
 
 MAX_PROBLEMS = 20
-_PHRASES = TypeAdapter(list[RecognizedPhrase])
 # Literals Python's json module refuses and pydantic-core's parser accepts: batches holding them go the
 # phrase-by-phrase way, which reports them.
 _NOT_JSON = ("NaN", "Infinity")
@@ -147,7 +146,7 @@ class ResultFileParser:
         if not value.get("nBest") and value.get("recognitionStatus", "Success") != "Success":
             return  # a phrase the service failed to recognise carries nothing to show
         try:
-            wire = RecognizedPhrase.model_validate(value)
+            wire = PHRASE.validate_python(value)
         except ValidationError as error:
             self._problem(f"{PHRASES_KEY}[{index}]: {describe(error)}")
             return
@@ -160,7 +159,7 @@ class ResultFileParser:
         if any(literal in text for literal in _NOT_JSON):
             return False
         try:
-            phrases = _PHRASES.validate_json(f"[{text}]")
+            phrases = PHRASES.validate_json(f"[{text}]")
         except ValidationError:
             return False
         index = self._index
