@@ -28,18 +28,22 @@ from shared.ledger import ConcurrencyError, Ledger
 from shared.notify import Notifier, Target, targets_from_settings
 from shared.poll import Poller
 from shared.queueing import BadMessageError, HarvestQueue, HarvestRequest, RequestReason, parse_request
+from shared.rate_budget import SharedRateBudget, budget_key
 from shared.records import decide_and_save
 from shared.redact import redact_text
 from shared.replies import Reply
-from shared.settings import Discovery, Settings, settings
+from shared.settings import Discovery, RateScope, Settings, settings
 from shared.speech import ConversationClient, SpeechClient
+from shared.speech.ratelimit import credential_fingerprint
+from shared.speech.versions import origin
 from shared.states import Decision, JobKind, JobRecord, harvest_poisoned, went_missing
 from shared.status import StatusReport, status_report
 from shared.telemetry import Trigger
 
-# 95 of the service's 100 requests / 10 s: our window opens when a request leaves, the service's when it
-# arrives, so the margin keeps bursts at the window's edge from meeting 429s.
-SERVICE_RATE_LIMIT = 95
+# With SPEECH_RATE_SCOPE=instance, each process keeps 95% of the limit: our window opens when a request leaves,
+# the service's when it arrives, so the margin keeps bursts at the window's edge from meeting 429s.
+INSTANCE_RATE_SHARE = 0.95
+RATE_BUDGET_TABLE = "speechratebudget"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,19 @@ def _speech_auth(config: Settings) -> tuple[str | None, DefaultAzureCredential |
     return key, None if key is not None else DefaultAzureCredential()
 
 
+def rate_budget(config: Settings, key: str | None) -> SharedRateBudget | None:
+    """The app-wide Speech budget (SPEECH_RATE_SCOPE=app), one row per resource in AzureWebJobsStorage."""
+    if config.speech_rate_scope is not RateScope.APP:
+        return None
+    scheme, host = origin(config.speech_endpoint)
+    return SharedRateBudget.from_connection_string(
+        config.storage_connection.get_secret_value(),
+        RATE_BUDGET_TABLE,
+        budget_key(f"{scheme}://{host}", credential_fingerprint(key)),
+        limit=config.speech_rate_limit,
+    )
+
+
 def speech_client(config: Settings) -> SpeechClient:
     key, credential = _speech_auth(config)
     return SpeechClient(
@@ -75,7 +92,8 @@ def speech_client(config: Settings) -> SpeechClient:
         api_version=config.speech_api_version,
         key=key,
         credential=credential,
-        rate_limit=SERVICE_RATE_LIMIT,
+        rate_limit=max(1, int(config.speech_rate_limit * INSTANCE_RATE_SHARE)),
+        limiter=rate_budget(config, key),
     )
 
 

@@ -38,6 +38,11 @@ class SettingsError(ValueError):
     """A setting is missing or invalid. The message names the setting and says what is wrong."""
 
 
+class RateScope(StrEnum):
+    APP = "app"  # one budget for every instance, shared through AzureWebJobsStorage (shared.rate_budget)
+    INSTANCE = "instance"  # each process keeps its own window
+
+
 class Discovery(StrEnum):
     ALL = "all"
     TRACKED = "tracked"
@@ -111,6 +116,8 @@ class Settings(BaseModel):
         default=120, alias="SAS_VALIDITY_MINUTES"
     )
     max_dequeue_count: Annotated[int, Field(ge=1)] = Field(default=5, alias="HARVEST_MAX_ATTEMPTS")
+    speech_rate_limit: Annotated[int, Field(ge=1)] = Field(default=100, alias="SPEECH_RATE_LIMIT")
+    speech_rate_scope: RateScope = Field(default=RateScope.APP, alias="SPEECH_RATE_SCOPE")
 
     webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
     conversation_endpoint: str | None = Field(default=None, alias="CONVERSATION_ENDPOINT")

@@ -9,6 +9,7 @@ from typing import Self, TypedDict
 import requests
 from azure.core.credentials import TokenCredential
 
+from shared.speech.ratelimit import RateLimiter
 from shared.speech.retry import RetryPolicy
 from shared.speech.transport import Pipeline, Timeout
 
@@ -23,6 +24,7 @@ class ClientOptions(TypedDict, total=False):
     session: requests.Session | None
     rate_limit: int
     rate_window: float
+    limiter: RateLimiter | None
     sleep: Callable[[float], None]
 
 
@@ -38,6 +40,7 @@ class PipelineClient:
         session: requests.Session | None = None,
         rate_limit: int = 100,
         rate_window: float = 10.0,
+        limiter: RateLimiter | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.endpoint = endpoint
@@ -50,6 +53,7 @@ class PipelineClient:
             session=session,
             rate_limit=rate_limit,
             rate_window=rate_window,
+            limiter=limiter,
             sleep=sleep,
         )
 

@@ -11,6 +11,15 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from typing import Protocol
+
+
+class RateLimiter(Protocol):
+    """What the transport asks before every attempt: this process-wide window, or an app-wide budget."""
+
+    def acquire(self, sleep: Callable[[float], None]) -> float:
+        """Wait (with the caller's `sleep`) until a request may be sent; return the seconds waited."""
+        ...
 
 
 def next_slot(sent: Sequence[float], now: float, limit: int, window: float) -> float:

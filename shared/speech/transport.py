@@ -26,7 +26,7 @@ from shared.redact import redact_text, redact_url
 from shared.speech.auth import Auth, make_auth
 from shared.speech.errors import SpeechTransportError, UnexpectedResponseError, error_from_response
 from shared.speech.observed import AttemptLayer, TracingLayer, rate_limit_waited
-from shared.speech.ratelimit import SlidingWindowLimiter, credential_fingerprint, shared_limiter
+from shared.speech.ratelimit import RateLimiter, credential_fingerprint, shared_limiter
 from shared.speech.retry import (
     IncompleteBodyError,
     RetryPolicy,
@@ -126,9 +126,7 @@ class AuthLayer:
 
 
 class RateLimitLayer:
-    def __init__(
-        self, inner: Transport, limiter: SlidingWindowLimiter, sleep: Callable[[float], None]
-    ) -> None:
+    def __init__(self, inner: Transport, limiter: RateLimiter, sleep: Callable[[float], None]) -> None:
         self._inner = inner
         self._limiter = limiter
         self._sleep = sleep
@@ -219,6 +217,7 @@ class Pipeline:
         session: requests.Session | None,
         rate_limit: int,
         rate_window: float,
+        limiter: RateLimiter | None,
         sleep: Callable[[float], None],
     ) -> None:
         self._auth = make_auth(key, credential)
@@ -226,7 +225,10 @@ class Pipeline:
         self._owns_session = session is None
         self._http = RequestsTransport(self._session, timeout)
         scheme, host = origin(endpoint)
-        limiter = shared_limiter(f"{scheme}://{host}", credential_fingerprint(key), rate_limit, rate_window)
+        if limiter is None:
+            limiter = shared_limiter(
+                f"{scheme}://{host}", credential_fingerprint(key), rate_limit, rate_window
+            )
         self._transport = TracingLayer(
             RetryLayer(
                 RateLimitLayer(AuthLayer(AttemptLayer(self._http), self._auth), limiter, sleep),

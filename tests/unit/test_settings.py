@@ -56,6 +56,8 @@ def test_values_are_parsed():
         ({"DESTINATION_PREFIX": "../escape"}, "DESTINATION_PREFIX"),
         ({"HARVEST_QUEUE": "Bad_Queue"}, "HARVEST_QUEUE"),
         ({"CHANNEL_LABELS": "Agent,,Customer"}, "CHANNEL_LABELS"),
+        ({"SPEECH_RATE_SCOPE": "global"}, "SPEECH_RATE_SCOPE"),
+        ({"SPEECH_RATE_LIMIT": "0"}, "SPEECH_RATE_LIMIT"),
         ({"DESTINATION_CONTAINER_URL": "https://a.blob.core.windows.net/c"}, "DESTINATION"),
     ],
 )
