@@ -12,12 +12,14 @@ import argparse
 import contextlib
 import gzip
 import json
+import ssl
 import sys
 import threading
 import uuid
 from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 TRACK_PATH = "/v2.1/track"
@@ -44,7 +46,10 @@ class TelemetryCapture:
         *,
         instrumentation_key: str | None = None,
         on_envelope: Callable[[dict[str, Any]], None] | None = None,
+        certificate: tuple[Path, Path] | None = None,
     ) -> None:
+        """`certificate` (certificate and key PEM files) serves HTTPS: the exporters send an Entra token only
+        over TLS (trust the certificate's CA through REQUESTS_CA_BUNDLE)."""
         self.instrumentation_key = instrumentation_key or str(uuid.uuid4())
         self._on_envelope = on_envelope
         self._lock = threading.Lock()
@@ -52,13 +57,19 @@ class TelemetryCapture:
         self._authorizations: list[str | None] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
+        self._scheme = "http"
+        if certificate is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._scheme = "https"
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="telemetry-capture", daemon=True
         )
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}/"
 
     @property
     def connection_string(self) -> str:

@@ -14,6 +14,7 @@ from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, gener
 
 from local.telemetry_capture import TelemetryCapture
 from shared.speech import SpeechClient, TranscriptionDefinition
+from shared.webhooks import EVENT_HEADER, SIGNATURE_HEADER, signature
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.host import REPO_ROOT
 from tests.fixtures.stack import stack_env
@@ -182,3 +183,41 @@ def test_telemetry_reaches_application_insights_through_the_exporters(azurite, f
     ]
     for secret in (EMULATOR_KEY, account_key, signature, requests.utils.quote(signature, safe="")):
         assert secret not in everything
+
+
+def test_a_job_completed_by_web_hook_is_traced_from_the_request_to_its_manifest(
+    azurite, fresh_emulator, run_host
+):
+    secret = "telemetry-hook-secret-51c2"
+    env = stack_env(azurite, fresh_emulator, "2024-11-15", POLL_SCHEDULE="0 0 0 1 1 *", WEBHOOK_SECRET=secret)
+    client = SpeechClient(fresh_emulator.endpoint, api_version="2024-11-15", key=EMULATOR_KEY)
+    definition = TranscriptionDefinition.for_version(
+        "2024-11-15", locale="en-US", display_name="hooked", content_urls=["https://a.invalid/x/hook.wav"]
+    )
+    job = client.submit_transcription(definition).id
+    entity = wait_for(
+        lambda: (t := client.get_transcription(job)).is_terminal and t, what="the job to finish"
+    ).wire
+    body = json.dumps(entity).encode()
+    headers = {EVENT_HEADER: "TranscriptionCompletion", SIGNATURE_HEADER: signature(secret, body)}
+
+    with TelemetryCapture() as capture, run_host(REPO_ROOT, {**env, **telemetry_env(capture)}) as host:
+        answer = requests.post(host.url("/api/webhooks/speech"), data=body, headers=headers, timeout=10)
+        assert answer.json()["action"] == "enqueued"
+        wait_for(
+            lambda: messages(capture.envelopes(), event="job_state", id=job, state="Harvested"),
+            timeout=60,
+            what="the Harvested record at the capture server",
+        )
+    envelopes = capture.envelopes()
+    (queued,) = messages(envelopes, event="job_state", id=job, state="Queued")
+    (harvested,) = messages(envelopes, event="job_state", id=job, state="Harvested")
+    assert queued["data"]["baseData"]["properties"]["trigger"] == "webhook"
+    assert harvested["data"]["baseData"]["properties"]["trigger"] == "webhook"
+    requests_seen = {
+        e["data"]["baseData"]["name"]: operation_id(e) for e in of_type(envelopes, "RequestData")
+    }
+    # The web hook's request, the Queued record and the harvest (with its manifest) are one trace.
+    assert requests_seen["speech_webhook"] == operation_id(queued) == operation_id(harvested)
+    assert requests_seen["harvest transcription"] == operation_id(harvested)
+    assert secret not in json.dumps(envelopes)
