@@ -78,6 +78,6 @@ def test_a_cut_body_is_never_replayed():
 
 def test_requests_are_camel_case_and_old_ones_still_read():
     written = json.loads(HarvestRequest(id=JOB).model_dump_json())
-    assert set(written) == {"kind", "id", "reason", "requestedAt"}
+    assert set(written) == {"kind", "id", "reason", "requestedAt", "traceparent"}
     old = {"kind": "transcription", "id": JOB, "reason": "poll", "requested_at": "2026-01-01T00:00:00Z"}
     assert parse_request(json.dumps(old).encode()).requested_at.year == 2026
