@@ -2,6 +2,7 @@
 
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -125,3 +126,10 @@ def test_the_cli_accepts_the_settings_the_postdeploy_hook_gives_it() -> None:
 def test_the_harvester_package_leaves_out_what_azure_does_not_run() -> None:
     ignored = set((ROOT / ".funcignore").read_text(encoding="utf-8").split())
     assert {"local", "tests", "bench", "examples", "node_modules", ".venv", "local.settings.json"} <= ignored
+
+
+def test_the_postdeploy_hook_is_valid_posix_shell() -> None:
+    hook = INFRA / "hooks" / "postdeploy.sh"
+    checked = subprocess.run(["sh", "-n", str(hook)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
+    assert hook.stat().st_mode & 0o111, "azd runs the hook as a program: it must be executable"
