@@ -35,6 +35,8 @@ LEFT_AT_DEFAULT = {
     "CONVERSATION_POLLS_PER_TICK": "tuning; the default suits the service",
     "NOTIFY_CONNECTION": "the notify queue lives in AzureWebJobsStorage (the host account)",
     "NOTIFY_EVENTGRID_ENDPOINT": "consumers subscribe to the notify queue or the destination's system topic",
+    "SPEECH_RATE_LIMIT": "the service's default quota (100 requests per 10 s); raise it when Microsoft raises yours",
+    "SPEECH_RATE_SCOPE": "app: one budget for all Flex instances, shared through AzureWebJobsStorage",
     "HARVEST_MAX_ATTEMPTS": "must equal host.json maxDequeueCount, which the default does (checked below)",
 }
 
