@@ -15,7 +15,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
+from azure.storage.queue import BinaryBase64DecodePolicy
 
 from bench.stack import BenchStack, bench_stack
 from shared import runtime
@@ -26,10 +26,8 @@ def run(stack: BenchStack, jobs: int, workers: int, rate_limit: int | None) -> t
     old = datetime.now(UTC) - timedelta(minutes=10)
     stack.emulator.admin.seed(jobs, status="Succeeded", inputs=2, created=old, last_action=old)
     runtime.poller(parts).tick()
-    queue = QueueClient.from_connection_string(
-        parts.settings.storage_connection.get_secret_value(),
-        parts.settings.harvest_queue,
-        message_decode_policy=BinaryBase64DecodePolicy(),
+    queue = parts.settings.storage.queue(
+        parts.settings.harvest_queue, message_decode_policy=BinaryBase64DecodePolicy()
     )
     bodies: list[bytes] = []
     while batch := list(queue.receive_messages(max_messages=32)):

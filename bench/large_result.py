@@ -31,9 +31,11 @@ def _child_copy(env: dict[str, str], plan: dict[str, str]) -> dict[str, float]:
     """Copy every (target blob name -> source URL) of `plan`, one after another, like the harvest."""
     from shared.content import ContentReader
     from shared.destination import Destination
+    from shared.runtime import app_credential
     from shared.settings import load_settings
 
-    destination = Destination.from_settings(load_settings(env))
+    settings = load_settings(env)
+    destination = Destination.from_settings(settings, app_credential(settings))
     destination.ensure_container()
     reader = ContentReader()
     began = time.perf_counter()

@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from azure.core.exceptions import AzureError
-from azure.storage.queue import QueueClient
 
 from shared import ops, runtime, telemetry
+from shared.connections import StorageConnection
 from shared.ledger import Ledger
 from shared.ops import Progress
 from shared.queueing import BadMessageError, HarvestQueue, RequestReason, poisoned_request
@@ -118,7 +118,7 @@ class ReplayReport:
 
 
 def replay_poison(
-    connection_string: str, queue_name: str, ledger: Ledger, *, limit: int, now: datetime
+    connection: StorageConnection, queue_name: str, ledger: Ledger, *, limit: int, now: datetime
 ) -> ReplayReport:
     """Move up to `limit` poison messages back to the harvest queue as replay requests.
 
@@ -127,8 +127,8 @@ def replay_poison(
     report; a Poisoned job goes back to Queued in the ledger, so the status endpoint shows it in flight.
     """
     report = ReplayReport()
-    poison = QueueClient.from_connection_string(connection_string, f"{queue_name}-poison")
-    queue = HarvestQueue(connection_string, queue_name)
+    poison = connection.queue(f"{queue_name}-poison")
+    queue = HarvestQueue(connection, queue_name)
     kept = []
     received = poison.receive_messages(
         messages_per_page=min(32, limit), visibility_timeout=REPLAY_INVISIBLE_SECONDS, max_messages=limit
@@ -332,11 +332,10 @@ def run(args: argparse.Namespace, config: Settings, out: TextIO, err: TextIO) ->
 
         return OPS_COMMANDS[args.group](runtime.build(config), args, out, progress)
     if args.group == "poison":
-        storage = config.storage_connection.get_secret_value()
-        ledger = Ledger.from_connection_string(storage, config.ledger_table)
+        ledger = Ledger.open(config.storage, config.ledger_table)
         with telemetry.triggered_by(Trigger.REPLAY):
             report = replay_poison(
-                storage, config.harvest_queue, ledger, limit=args.limit, now=datetime.now(UTC)
+                config.storage, config.harvest_queue, ledger, limit=args.limit, now=datetime.now(UTC)
             )
         _print({"replayed": len(report.replayed), "ids": report.replayed, "kept": report.kept}, out)
         return 0

@@ -3,7 +3,7 @@
 A contentUrl is usually a SAS URL into Microsoft-managed storage: we read it with plain HTTP and no Speech key
 (the key must never travel to storage). When a job used destinationContainerUrl, the service returns plain
 blob URLs without SAS; those are read with our own storage credential (the destination's, when it is the same
-account, else managed identity).
+account, else the app's managed identity, which needs Storage Blob Data Reader on that container).
 """
 
 from __future__ import annotations
@@ -97,7 +97,9 @@ class ContentReader:
         # Azurite puts the account name first in the path: match both layouts.
         candidates = [account, f"{account}/{path.split('/', 1)[0]}"]
         credential = next((self._credentials[c] for c in candidates if c in self._credentials), None)
-        client = BlobClient.from_blob_url(url, credential=credential or self._default_credential)
+        if credential is None and parts.scheme == "https":  # the SDK sends tokens only over HTTPS
+            credential = self._default_credential
+        client = BlobClient.from_blob_url(url, credential=credential)
         try:
             return client.download_blob().chunks()
         except ResourceNotFoundError:

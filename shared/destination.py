@@ -14,8 +14,8 @@ import hashlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from azure.core.credentials import TokenCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.identity import DefaultAzureCredential
 from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
 
 from shared import telemetry
@@ -56,10 +56,12 @@ class Destination:
         self._block_size = block_size
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Destination:
+    def from_settings(cls, settings: Settings, identity: TokenCredential) -> Destination:
+        """DESTINATION_CONTAINER_URL with its SAS, or without one through `identity` (the app's managed
+        identity); else DESTINATION_CONNECTION and DESTINATION_CONTAINER."""
         if settings.destination_container_url is not None:
             url = settings.destination_container_url.get_secret_value()
-            credential = None if "sig=" in url else _default_credential()
+            credential = None if "sig=" in url else identity
             container = ContainerClient.from_container_url(url, credential=credential)
         else:
             connection, name = settings.destination_connection, settings.destination_container
@@ -170,8 +172,3 @@ class Staged:
             return existing
         telemetry.blob_written(self.path, self.size, full_metadata)
         return Written(self.path, self.size, self.sha256, True, full_metadata)
-
-
-def _default_credential() -> DefaultAzureCredential:
-    """Managed identity (or a developer login) when no key or SAS is configured."""
-    return DefaultAzureCredential()

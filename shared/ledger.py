@@ -14,9 +14,10 @@ from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, UpdateMode
 from pydantic import BaseModel, ConfigDict
 
+from shared.connections import StorageConnection
 from shared.states import JobKind, JobRecord, LedgerState
 
 _POLLER_PARTITION = "poller"
@@ -76,10 +77,9 @@ class Ledger:
         self._table = table
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, table_name: str) -> Ledger:
-        service = TableServiceClient.from_connection_string(connection_string)
-        table = service.create_table_if_not_exists(table_name)
-        return cls(table)
+    def open(cls, connection: StorageConnection, table_name: str) -> Ledger:
+        """The ledger table on the Functions storage account (key or identity), created if missing."""
+        return cls(connection.table_service().create_table_if_not_exists(table_name))
 
     def get(self, kind: JobKind, job_id: str) -> JobRecord | None:
         try:

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic.alias_generators import to_camel
 
 from shared import telemetry
+from shared.connections import StorageConnection
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.layout import validate_job_id
 from shared.states import JobKind
@@ -156,14 +157,10 @@ def _embedded(body: bytes, encoding: str) -> str:
 class HarvestQueue:
     """The harvest queue and its poison queue, on the Functions storage account."""
 
-    def __init__(self, connection_string: str, name: str) -> None:
+    def __init__(self, connection: StorageConnection, name: str) -> None:
         self.name = name
-        self._queue = QueueClient.from_connection_string(
-            connection_string, name, message_encode_policy=TextBase64EncodePolicy()
-        )
-        self._poison = QueueClient.from_connection_string(
-            connection_string, f"{name}-poison", message_encode_policy=TextBase64EncodePolicy()
-        )
+        self._queue = connection.queue(name, message_encode_policy=TextBase64EncodePolicy())
+        self._poison = connection.queue(f"{name}-poison", message_encode_policy=TextBase64EncodePolicy())
         self._ensured: set[str] = set()
 
     def _ensure(self, client: QueueClient) -> None:

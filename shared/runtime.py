@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from azure.identity import DefaultAzureCredential
+from azure.core.credentials import TokenCredential
 from opentelemetry.trace import SpanKind
 
 from shared import backlog, conversations, logs, submission, telemetry, webhooks
+from shared.connections import identity_credential
 from shared.content import ContentReader, StorageCredential
 from shared.conversations import ConversationHarvester, ConversationPoller, ConversationsOffError
 from shared.destination import Destination
@@ -64,12 +65,19 @@ class Components:
             self.settings.destination_connection,
             self.settings.notify_connection,
         ]
-        return [v.get_secret_value() for v in values if v is not None]
+        return [v.get_secret_value() for v in values if v is not None] + self.settings.storage.secrets()
 
 
-def _speech_auth(config: Settings) -> tuple[str | None, DefaultAzureCredential | None]:
+def app_credential(config: Settings) -> TokenCredential:
+    """The app's own identity for Speech, a destination without SAS and result files at plain URLs:
+    managed identity (user-assigned by AZURE_CLIENT_ID, else AzureWebJobsStorage__clientId) or a developer
+    login, through DefaultAzureCredential."""
+    return identity_credential(config.identity_client_id)
+
+
+def _speech_auth(config: Settings) -> tuple[str | None, TokenCredential | None]:
     key = config.speech_key.get_secret_value() if config.speech_key else None
-    return key, None if key is not None else DefaultAzureCredential()
+    return key, None if key is not None else app_credential(config)
 
 
 def rate_budget(config: Settings, key: str | None) -> SharedRateBudget | None:
@@ -106,8 +114,7 @@ def conversation_client(config: Settings) -> ConversationClient | None:
 
 
 def build(config: Settings) -> Components:
-    storage = config.storage_connection.get_secret_value()
-    destination = Destination.from_settings(config)
+    destination = Destination.from_settings(config, app_credential(config))
     container = destination.container
     credentials: dict[str, StorageCredential] = {}
     if container.credential is not None:
@@ -115,10 +122,10 @@ def build(config: Settings) -> Components:
     return Components(
         settings=config,
         speech=speech_client(config),
-        ledger=Ledger.from_connection_string(storage, config.ledger_table),
-        queue=HarvestQueue(storage, config.harvest_queue),
+        ledger=Ledger.open(config.storage, config.ledger_table),
+        queue=HarvestQueue(config.storage, config.harvest_queue),
         destination=destination,
-        content=ContentReader(storage_credentials=credentials),
+        content=ContentReader(storage_credentials=credentials, default_credential=app_credential(config)),
         conversations=conversation_client(config),
         notify_targets=tuple(targets_from_settings(config)),
     )

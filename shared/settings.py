@@ -26,11 +26,13 @@ from pydantic import (
     model_validator,
 )
 
+from shared.connections import ConnectionSettingsError, StorageConnection, read_connection
 from shared.layout import MAX_PREFIX, MAX_PREFIX_SEGMENTS
 from shared.transcripts.options import FORMATS, parse_channel_labels, parse_formats
 
 DEFAULT_POLL_SCHEDULE = "0 * * * * *"
 DEFAULT_HARVEST_QUEUE = "harvest-requests"
+STORAGE = "AzureWebJobsStorage"
 SUPPORTED_API_VERSIONS = ("2024-11-15", "2025-10-15", "v3.2")
 
 
@@ -83,7 +85,8 @@ class Settings(BaseModel):
     speech_key: SecretStr | None = Field(default=None, alias="SPEECH_KEY")
     speech_api_version: str = Field(default="2024-11-15", alias="SPEECH_API_VERSION")
     speech_region: str | None = Field(default=None, alias="SPEECH_REGION")
-    storage_connection: SecretStr = Field(alias="AzureWebJobsStorage")
+    storage: StorageConnection = Field(alias=STORAGE)
+    azure_client_id: str | None = Field(default=None, alias="AZURE_CLIENT_ID")
 
     destination_container_url: SecretStr | None = Field(default=None, alias="DESTINATION_CONTAINER_URL")
     destination_connection: SecretStr | None = Field(default=None, alias="DESTINATION_CONNECTION")
@@ -128,6 +131,19 @@ class Settings(BaseModel):
     notify_queue: str | None = Field(default=None, alias="NOTIFY_QUEUE")
     notify_connection: SecretStr | None = Field(default=None, alias="NOTIFY_CONNECTION")
     notify_eventgrid_endpoint: str | None = Field(default=None, alias="NOTIFY_EVENTGRID_ENDPOINT")
+
+    @field_validator("storage", mode="before")
+    @classmethod
+    def _storage(cls, value: Any) -> Any:
+        """A connection string, or the raw `AzureWebJobsStorage*` settings read as the Functions host does."""
+        if isinstance(value, str):
+            return StorageConnection.from_string(value, STORAGE)
+        if isinstance(value, Mapping):
+            try:
+                return read_connection(STORAGE, value)
+            except ConnectionSettingsError as error:
+                raise ValueError(str(error)) from None
+        return value
 
     @field_validator("speech_endpoint")
     @classmethod
@@ -232,6 +248,12 @@ class Settings(BaseModel):
         return self.notify_queue is not None or self.notify_eventgrid_endpoint is not None
 
     @property
+    def identity_client_id(self) -> str | None:
+        """The user-assigned identity for Speech, the destination and result files: AZURE_CLIENT_ID, else the
+        one the storage connection uses (a Flex app usually has a single user-assigned identity)."""
+        return self.azure_client_id or self.storage.client_id
+
+    @property
     def sas_validity_seconds(self) -> int:
         return self.sas_validity_minutes * 60
 
@@ -268,6 +290,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alias = field.alias or ""
         if alias in source and source[alias] != "":
             values[alias] = source[alias]
+    # The storage connection is read from all its settings (`AzureWebJobsStorage`, `AzureWebJobsStorage__*`).
+    values[STORAGE] = {k: v for k, v in source.items() if k.lower().startswith("azurewebjobs")}
     for flag in ("DELETE_AFTER_HARVEST",):
         if flag in values:
             values[flag] = _bool(values[flag], flag)

@@ -3,6 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shared.connections import StorageConnection
 from shared.ledger import ConcurrencyError, Ledger, PollerState
 from shared.states import JobKind, LedgerState, Observation, observe
 
@@ -11,7 +12,9 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def ledger(storage_connection_string):
-    return Ledger.from_connection_string(storage_connection_string, f"ledger{uuid.uuid4().hex[:12]}")
+    return Ledger.open(
+        StorageConnection.from_string(storage_connection_string), f"ledger{uuid.uuid4().hex[:12]}"
+    )
 
 
 def new_record(status="Running"):

@@ -1,6 +1,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from shared.connections import StorageConnection
 from shared.ledger import Ledger
 from shared.states import JobKind, Observation, harvest_finished, observe, track
 from shared.status import status_report
@@ -9,7 +10,9 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def test_counts_per_state_and_the_oldest_open_job(storage_connection_string):
-    ledger = Ledger.from_connection_string(storage_connection_string, f"status{uuid.uuid4().hex[:10]}")
+    ledger = Ledger.open(
+        StorageConnection.from_string(storage_connection_string), f"status{uuid.uuid4().hex[:10]}"
+    )
 
     def seen(status, created):
         obs = Observation(id=str(uuid.uuid4()), service_status=status, created=created, last_action=created)

@@ -70,7 +70,7 @@ def test_missing_required_settings_are_named():
     with pytest.raises(SettingsError) as info:
         load_settings({})
     assert "SPEECH_ENDPOINT: is required" in str(info.value)
-    assert "AzureWebJobsStorage: is required" in str(info.value)
+    assert "AzureWebJobsStorage: connection 'AzureWebJobsStorage' is not configured: set" in str(info.value)
 
 
 def test_secrets_do_not_show_in_repr():
