@@ -19,11 +19,11 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ResourceExistsError
 from azure.core.messaging import CloudEvent
 from azure.eventgrid import EventGridPublisherClient
-from azure.identity import DefaultAzureCredential
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from pydantic import ValidationError
 
 from shared import logs
+from shared.connections import StorageConnection, identity_credential
 from shared.destination import Destination
 from shared.events import TranscriptEvent, transcript_event
 from shared.ledger import ConcurrencyError, Ledger
@@ -95,15 +95,18 @@ class EventGridTarget:
 
 def targets_from_settings(config: Settings, credential: TokenCredential | None = None) -> list[Target]:
     """The configured targets: NOTIFY_QUEUE (in NOTIFY_CONNECTION, else AzureWebJobsStorage) and
-    NOTIFY_EVENTGRID_ENDPOINT (managed identity through DefaultAzureCredential unless one is given)."""
+    NOTIFY_EVENTGRID_ENDPOINT (the app's managed identity unless a credential is given)."""
     targets: list[Target] = []
     if config.notify_queue is not None:
-        connection = config.notify_connection or config.storage_connection
-        targets.append(QueueTarget.from_connection_string(connection.get_secret_value(), config.notify_queue))
+        if config.notify_connection is not None:
+            connection = StorageConnection.from_string(config.notify_connection.get_secret_value())
+        else:
+            connection = config.storage  # a connection string or the identity, as AzureWebJobsStorage says
+        queue = connection.queue(config.notify_queue, message_encode_policy=TextBase64EncodePolicy())
+        targets.append(QueueTarget(queue))
     if config.notify_eventgrid_endpoint is not None:
-        targets.append(
-            EventGridTarget(config.notify_eventgrid_endpoint, credential or DefaultAzureCredential())
-        )
+        identity = credential or identity_credential(config.identity_client_id)
+        targets.append(EventGridTarget(config.notify_eventgrid_endpoint, identity))
     return targets
 
 

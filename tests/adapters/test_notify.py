@@ -10,6 +10,7 @@ from azure.identity import ManagedIdentityCredential
 from azure.storage.blob import ContainerClient
 from azure.storage.queue import QueueClient
 
+from shared.connections import StorageConnection
 from shared.destination import Destination
 from shared.events import TranscriptEvent
 from shared.ledger import Ledger
@@ -25,7 +26,7 @@ def parts(storage_connection_string):
     suffix = uuid.uuid4().hex[:10]
     container = ContainerClient.from_connection_string(storage_connection_string, f"notify-{suffix}")
     container.create_container()
-    ledger = Ledger.from_connection_string(storage_connection_string, f"ledger{suffix}")
+    ledger = Ledger.open(StorageConnection.from_string(storage_connection_string), f"ledger{suffix}")
     queue = QueueClient.from_connection_string(storage_connection_string, f"notify-{suffix}")
     queue.create_queue()
     yield ledger, Destination(container), queue
