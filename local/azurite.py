@@ -6,6 +6,10 @@ Python storage SDKs send a newer storage API version than Azurite 3.35 knows.
 
 Azurite dies with the process that started it, even one killed with SIGKILL: it runs under
 local/azurite_child.js, which stops when its stdin (a pipe only this process writes to) reaches end-of-file.
+
+With `tls` (see local.tls) it serves HTTPS, and with `oauth` also accepts Entra tokens (`--oauth basic`: it
+checks a token's audience, issuer and times, not its signature), which is how identity-based connections are
+tested without Azure. Shared key still works then: tests prove the app uses none by giving it none.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from local.tls import TlsFiles
+
 # The well-known development account: Azurite's only account, documented publicly; not a secret.
 ACCOUNT_NAME = "devstoreaccount1"
 ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _LISTENING = re.compile(
-    r"Azurite (Blob|Queue|Table) service is successfully listening at http://[\d.]+:(\d+)"
+    r"Azurite (Blob|Queue|Table) service is successfully listening at https?://[\d.]+:(\d+)"
 )
 
 
@@ -69,10 +75,14 @@ class Azurite:
     blob_port: int = 0
     queue_port: int = 0
     table_port: int = 0
+    tls: TlsFiles | None = None
+    oauth: bool = False
     _process: subprocess.Popen[str] | None = field(default=None, repr=False)
     _workdir: str | None = field(default=None, repr=False)
 
     def start(self) -> Azurite:
+        if self.oauth and self.tls is None:
+            raise AzuriteError("Azurite accepts OAuth only over HTTPS: give it `tls` (local.tls.make_tls)")
         self._workdir = tempfile.mkdtemp(prefix="azurite-")
         cmd = [
             *child_command(),
@@ -84,6 +94,10 @@ class Azurite:
             "--queueHost", self.host, "--queuePort", "0",
             "--tableHost", self.host, "--tablePort", "0",
         ]  # fmt: skip
+        if self.tls is not None:
+            cmd += ["--cert", str(self.tls.cert_path), "--key", str(self.tls.key_path)]
+        if self.oauth:
+            cmd += ["--oauth", "basic"]
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd,
             cwd=self._workdir,
@@ -148,21 +162,33 @@ class Azurite:
         self.stop()
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls is not None else "http"
+
+    @property
     def blob_endpoint(self) -> str:
-        return f"http://{self.host}:{self.blob_port}/{ACCOUNT_NAME}"
+        return f"{self.scheme}://{self.host}:{self.blob_port}/{ACCOUNT_NAME}"
 
     @property
     def queue_endpoint(self) -> str:
-        return f"http://{self.host}:{self.queue_port}/{ACCOUNT_NAME}"
+        return f"{self.scheme}://{self.host}:{self.queue_port}/{ACCOUNT_NAME}"
 
     @property
     def table_endpoint(self) -> str:
-        return f"http://{self.host}:{self.table_port}/{ACCOUNT_NAME}"
+        return f"{self.scheme}://{self.host}:{self.table_port}/{ACCOUNT_NAME}"
+
+    def identity_settings(self, name: str = "AzureWebJobsStorage") -> dict[str, str]:
+        """The identity-based form of connection `name` pointing here, as Flex templates set it (no key)."""
+        return {
+            f"{name}__blobServiceUri": self.blob_endpoint,
+            f"{name}__queueServiceUri": self.queue_endpoint,
+            f"{name}__tableServiceUri": self.table_endpoint,
+        }
 
     @property
     def connection_string(self) -> str:
         return (
-            f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+            f"DefaultEndpointsProtocol={self.scheme};AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
             f"BlobEndpoint={self.blob_endpoint};QueueEndpoint={self.queue_endpoint};"
             f"TableEndpoint={self.table_endpoint};"
         )
