@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from local.speech_emulator.config import EmulatorConfig
 from local.speech_emulator.server import EmulatorServer
@@ -20,6 +21,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0 lets the OS choose (default)")
     parser.add_argument("--key", action="append", help="accepted subscription key (repeatable)")
+    parser.add_argument("--entra-only", action="store_true", help="no keys: accept only Entra bearer tokens")
+    parser.add_argument("--token-public-key", type=Path, help="PEM public key that signs accepted tokens")
     parser.add_argument("--phase-seconds", type=float, default=_DEFAULTS.phase_seconds)
     parser.add_argument("--retry-after", type=int, default=_DEFAULTS.retry_after_seconds)
     parser.add_argument("--throttle-limit", type=int, default=_DEFAULTS.throttle_limit)
@@ -43,7 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     config = EmulatorConfig(
         storage_connection_string=args.azurite_connection_string,
-        keys=tuple(args.key) if args.key else _DEFAULTS.keys,
+        keys=() if args.entra_only else tuple(args.key) if args.key else _DEFAULTS.keys,
+        token_public_key_pem=args.token_public_key.read_text() if args.token_public_key else None,
         phase_seconds=args.phase_seconds,
         retry_after_seconds=args.retry_after,
         throttle_limit=args.throttle_limit,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from local.speech_emulator.tokens import COGNITIVE_SERVICES_AUDIENCE
+
 
 @dataclass(frozen=True)
 class EmulatorConfig:
@@ -18,6 +20,10 @@ class EmulatorConfig:
     events (a transition is announced at most one tick late). Web hook callbacks are retried
     webhook_retries times, webhook_retry_interval_seconds apart (the service's documented 5 retries 1 s apart),
     each waiting at most webhook_timeout_seconds for the receiver.
+
+    keys are the accepted subscription keys; with none, the resource is Entra-only (local authentication
+    disabled): only `Authorization: Bearer` tokens for token_audience get in, checked for audience and lifetime,
+    and for their signature when token_public_key_pem (the issuer's key, e.g. local.identity_endpoint's) is set.
     """
 
     storage_connection_string: str
@@ -32,10 +38,10 @@ class EmulatorConfig:
     webhook_retries: int = 5
     webhook_retry_interval_seconds: float = 1.0
     webhook_timeout_seconds: float = 5.0
+    token_audience: str = COGNITIVE_SERVICES_AUDIENCE
+    token_public_key_pem: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.keys:
-            raise ValueError("at least one subscription key is needed")
         if self.phase_seconds < 0:
             raise ValueError("phase_seconds must not be negative")
         if self.throttle_limit < 1 or self.throttle_window_seconds <= 0:

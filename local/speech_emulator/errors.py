@@ -58,6 +58,16 @@ def unauthorized() -> ApiError:
     )
 
 
+def invalid_token(reason: str) -> ApiError:
+    return ApiError(
+        401,
+        "Unauthorized",
+        f"Access denied: {reason}. Use an Entra ID token for https://cognitiveservices.azure.com and the "
+        "resource's custom subdomain endpoint.",
+        inner_code="InvalidAuthenticationToken",
+    )
+
+
 def too_many_requests(retry_after: int) -> ApiError:
     return ApiError(
         429,

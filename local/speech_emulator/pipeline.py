@@ -20,16 +20,19 @@ from typing import TypeVar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from local.speech_emulator.config import EmulatorConfig
 from local.speech_emulator.connection import CloseConnection, TruncatedResponse
 from local.speech_emulator.errors import (
     ApiError,
     internal_error,
     invalid_request,
+    invalid_token,
     too_many_requests,
     unauthorized,
 )
 from local.speech_emulator.faults import NO_FAULTS, FaultEffects
 from local.speech_emulator.state import EmulatorState
+from local.speech_emulator.tokens import TokenRejected, check_token
 from local.speech_emulator.versions import QUERY_VERSIONS, ApiVersion, Family, Urls
 
 log = logging.getLogger(__name__)
@@ -60,17 +63,25 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 Respond = Callable[[Request, Checked, EmulatorState, FaultEffects], Awaitable[Response]]
 
 
-def _caller(request: Request, keys: tuple[str, ...]) -> str:
-    """Who is calling, for throttling: the subscription key, or (Entra ID) a digest of the bearer token."""
+def _caller(request: Request, config: EmulatorConfig) -> str:
+    """Who is calling, for throttling: the subscription key, or (Entra ID) a digest of the bearer token.
+
+    Without keys the resource is Entra-only: a key is refused and a token must pass the service's checks."""
     key = request.headers.get("Ocp-Apim-Subscription-Key")
     if key is not None:
-        if any(hmac.compare_digest(key.encode(), known.encode()) for known in keys):
+        if any(hmac.compare_digest(key.encode(), known.encode()) for known in config.keys):
             return key
         raise unauthorized()
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
-        return "bearer:" + hashlib.sha256(token.strip().encode()).hexdigest()
-    raise unauthorized()
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise unauthorized()
+    if not config.keys:
+        try:
+            check_token(token, audience=config.token_audience, public_key_pem=config.token_public_key_pem)
+        except TokenRejected as error:
+            raise invalid_token(str(error)) from None
+    return "bearer:" + hashlib.sha256(token.encode()).hexdigest()
 
 
 def _version(request: Request, family: Family) -> ApiVersion:
@@ -96,7 +107,7 @@ async def _admit(
     request: Request, state: EmulatorState, route: str, check: Callable[[Request], Checked]
 ) -> tuple[Checked, FaultEffects]:
     """Everything before the handler; raises the error response a request gets instead."""
-    wait = state.throttle.admit(_caller(request, state.config.keys))
+    wait = state.throttle.admit(_caller(request, state.config))
     if wait is not None:
         raise too_many_requests(wait)
     checked = check(request)
