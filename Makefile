@@ -23,7 +23,7 @@ $(NODE_STAMP): package.json package-lock.json
 	touch $@
 
 demo: setup
-	$(BIN)/python -m local.demo
+	$(BIN)/python -m local.demo $(if $(IDENTITY),--identity)
 
 lint: setup
 	$(BIN)/ruff check .

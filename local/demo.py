@@ -7,6 +7,10 @@ container's tree, one manifest, one .txt and one .vtt. Next to it, the example c
 (examples/consumer) runs under a second host: its Event Grid blob trigger and its queue trigger on the
 transcript-ready events index every job, and the demo prints that index. `--keep-running` leaves the stack up
 for exploring.
+
+`--identity` (`make demo IDENTITY=1`) runs the app as on Flex Consumption with managed identity: Azurite over
+HTTPS with OAuth, a local managed-identity endpoint, a Speech emulator that accepts only Entra tokens, and app
+settings without any key, connection string or SAS (see local/identity_stack.py).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from azure.storage.blob import ContainerClient
 
 from local.azurite import REPO_ROOT, Azurite
 from local.host_process import HostProcess, local_host
+from local.identity_stack import identity_stack
 from local.speech_emulator import EmulatorConfig, EmulatorServer
 
 T = TypeVar("T")
@@ -118,19 +123,49 @@ def register_webhook(base_url: str, env: dict[str, str]) -> None:
     say(f"  webhook   {base_url}/api/webhooks/speech registered (signed with WEBHOOK_SECRET)")
 
 
-def _app_env(emulator: str, storage: str, api_version: str) -> dict[str, str]:
-    env = {
+def _app_env(emulator: str, api_version: str) -> dict[str, str]:
+    return {
         "SPEECH_ENDPOINT": emulator,
-        "SPEECH_KEY": KEY,
         "SPEECH_API_VERSION": api_version,
         "WEBHOOK_SECRET": WEBHOOK_SECRET,
         "LOCAL_HOST_FUNCTION_KEY": FUNCTION_KEY,
         "CHANNEL_LABELS": "Agent,Customer",
-        "DESTINATION_CONTAINER": "transcripts",
         "CONVERSATION_ENDPOINT": f"{emulator}/conversations/api/v1/",
+        "NOTIFY_QUEUE": NOTIFY_QUEUE,
+        "POLL_SCHEDULE": "0 */5 * * * *",  # the safety net; the webhook is the fast path
     }
-    env.update(AzureWebJobsStorage=storage, DESTINATION_CONNECTION=storage, NOTIFY_QUEUE=NOTIFY_QUEUE)
-    return env
+
+
+def start_platform(stack: ExitStack, api_version: str, identity: bool) -> tuple[Azurite, dict[str, str]]:
+    """Azurite and the Speech emulator, and the app settings that reach them: keys and connection strings,
+    or (identity) only the settings a Flex deployment with a user-assigned identity has."""
+    if identity:
+        platform = stack.enter_context(identity_stack())
+        azurite = platform.azurite
+        say(f"  azurite   {azurite.blob_endpoint}  (HTTPS, OAuth; CA {platform.tls.ca_path})")
+        say(f"  identity  {platform.identity.endpoint}  (App Service protocol, user-assigned identity)")
+        emulator = stack.enter_context(EmulatorServer(platform.emulator_config(phase_seconds=2.0)))
+        settings = platform.app_settings()
+    else:
+        azurite = stack.enter_context(Azurite())
+        say(f"  azurite   {azurite.blob_endpoint}")
+        emulator = stack.enter_context(
+            EmulatorServer(
+                EmulatorConfig(
+                    storage_connection_string=azurite.connection_string, keys=(KEY,), phase_seconds=2.0
+                )
+            )
+        )
+        storage = azurite.connection_string
+        settings = {
+            "SPEECH_KEY": KEY,
+            "AzureWebJobsStorage": storage,
+            "DESTINATION_CONNECTION": storage,
+            "DESTINATION_CONTAINER": "transcripts",
+        }
+    auth = "Entra tokens only" if identity else "key"
+    say(f"  speech    {emulator.endpoint}  (emulator, API {api_version}, {auth})")
+    return azurite, {**_app_env(emulator.endpoint, api_version), **settings}
 
 
 def _consumer_env(storage: str) -> dict[str, str]:
@@ -213,22 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--api-version", default="2024-11-15", choices=["2024-11-15", "2025-10-15", "v3.2"])
     parser.add_argument("--port", type=int, default=7071, help="the host's HTTP port (0: any free port)")
     parser.add_argument("--keep-running", action="store_true", help="leave the stack up until Ctrl+C")
+    parser.add_argument(
+        "--identity", action="store_true", help="managed identity only: no key, connection string or SAS"
+    )
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
         say("Starting the local stack:")
-        azurite = stack.enter_context(Azurite())
-        say(f"  azurite   {azurite.blob_endpoint}")
-        emulator = stack.enter_context(
-            EmulatorServer(
-                EmulatorConfig(
-                    storage_connection_string=azurite.connection_string, keys=(KEY,), phase_seconds=2.0
-                )
-            )
-        )
-        say(f"  speech    {emulator.endpoint}  (emulator, API {args.api_version})")
-        env = _app_env(emulator.endpoint, azurite.connection_string, args.api_version)
-        env["POLL_SCHEDULE"] = "0 */5 * * * *"  # the safety net; the webhook is the fast path
+        azurite, env = start_platform(stack, args.api_version, args.identity)
         consumer = stack.enter_context(
             local_host(_consumer_env(azurite.connection_string), app_dir=CONSUMER_DIR)
         )
@@ -236,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
         host = stack.enter_context(local_host(env, port=args.port))
         base_url = host.base_url
         say(f"  host      {base_url}  (log: {host.log_path})")
+        if args.identity:
+            names = sorted(name for name in env if name.startswith("AzureWebJobsStorage"))
+            say(f"  settings  {', '.join(names)}, DESTINATION_CONTAINER_URL (no SAS); no SPEECH_KEY")
         register_webhook(base_url, env)
 
         say("\nSubmitting sample jobs:")
