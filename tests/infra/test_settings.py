@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from tree_sitter import Node
 
-from shared.settings import Settings, SettingsError, load_settings
+from shared.settings import Settings, load_settings
 from tests.infra.bicep import INFRA, declaration, object_entries, string_value
 
 MAIN = INFRA / "main.bicep"
@@ -135,16 +135,16 @@ def test_every_deployed_setting_is_one_something_reads() -> None:
     assert unknown == []
 
 
-@pytest.mark.xfail(
-    reason="until the identity-based AzureWebJobsStorage forms land (issue 10 item 1)", raises=SettingsError
-)
 def test_the_app_accepts_the_deployed_settings() -> None:
     environ = {}
     for name, value in deployed().items():
         fixed = literal(value)
         assert fixed is not None or name in DEPLOY_TIME_EXAMPLES, f"add an example value for {name}"
         environ[name] = fixed if fixed is not None else DEPLOY_TIME_EXAMPLES[name]
-    load_settings(environ)
+    settings = load_settings(environ)
+    assert settings.storage.uses_identity
+    assert settings.storage.managed_identity
+    assert set(settings.storage.service_uris) == {"blob", "queue", "table"}
 
 
 def test_storage_is_reached_with_the_user_assigned_identity() -> None:
