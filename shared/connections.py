@@ -54,15 +54,6 @@ class StorageConnection(BaseModel):
     def uses_identity(self) -> bool:
         return self.connection_string is None
 
-    def describe(self) -> str:
-        """How this connection authenticates, for start-up logs (never the secret itself)."""
-        if not self.uses_identity:
-            return f"{self.name}: connection string"
-        kind = "managed identity" if self.managed_identity else "DefaultAzureCredential"
-        client = f" (client id {self.client_id})" if self.client_id else ""
-        uris = ", ".join(f"{service} {uri}" for service, uri in sorted(self.service_uris.items()))
-        return f"{self.name}: {kind}{client}; {uris}"
-
     def secrets(self) -> list[str]:
         return [self.connection_string.get_secret_value()] if self.connection_string else []
 

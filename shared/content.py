@@ -97,7 +97,7 @@ class ContentReader:
         # Azurite puts the account name first in the path: match both layouts.
         candidates = [account, f"{account}/{path.split('/', 1)[0]}"]
         credential = next((self._credentials[c] for c in candidates if c in self._credentials), None)
-        if credential is None and parts.scheme == "https":  # the SDK sends tokens only over HTTPS
+        if credential is None and is_azure_blob_url(url):
             credential = self._default_credential
         client = BlobClient.from_blob_url(url, credential=credential)
         try:
@@ -112,6 +112,21 @@ class ContentReader:
                     f"GET {shown}: HTTP {error.status_code} with our storage credential"
                 ) from None
             raise ContentTransientError(f"GET {shown}: HTTP {error.status_code}") from None
+
+
+AZURE_BLOB_SUFFIXES = (
+    ".blob.core.windows.net",
+    ".blob.core.usgovcloudapi.net",
+    ".blob.core.chinacloudapi.cn",
+)
+
+
+def is_azure_blob_url(url: str) -> bool:
+    """Whether the app's identity may be offered: Azure Blob storage over HTTPS, never another host (a token
+    for storage must not travel to whatever host a URL names)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return parts.scheme == "https" and host.lower().endswith(AZURE_BLOB_SUFFIXES)
 
 
 def _guarded(chunks: Iterator[bytes], shown: str) -> Iterator[bytes]:
