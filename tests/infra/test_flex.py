@@ -4,9 +4,7 @@ import json
 import re
 import subprocess
 
-import pytest
-
-from shared.settings import SettingsError, load_settings
+from shared.settings import load_settings
 from tests.infra.bicep import INFRA, all_resources, declaration, modules, parse, path, text
 from tests.infra.test_settings import DEPLOY_TIME_EXAMPLES
 
@@ -111,9 +109,6 @@ def test_outputs_the_postdeploy_hook_reads_exist() -> None:
     assert used <= outputs, used - outputs
 
 
-@pytest.mark.xfail(
-    reason="until the identity-based AzureWebJobsStorage forms land (issue 10 item 1)", raises=SettingsError
-)
 def test_the_cli_accepts_the_settings_the_postdeploy_hook_gives_it() -> None:
     script = (INFRA / "hooks" / "postdeploy.sh").read_text(encoding="utf-8")
     block = script.split("register() {", 1)[1].split("\n}\n", 1)[0]
