@@ -33,7 +33,9 @@ from dataclasses import dataclass
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableClient, TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.connections import StorageConnection
 
 PARTITION = "speech"
 VALIDITY_SECONDS = 0.25
@@ -166,11 +168,11 @@ class SharedRateBudget:
                 self._waiting -= 1
 
     @classmethod
-    def from_connection_string(
-        cls, connection_string: str, table_name: str, key: str, *, limit: int
+    def open(
+        cls, connection: StorageConnection, table_name: str, key: str, *, limit: int
     ) -> SharedRateBudget:
-        service = TableServiceClient.from_connection_string(connection_string)
-        return cls(service.create_table_if_not_exists(table_name), key, limit=limit)
+        """The budget row in `table_name` on the Functions storage account (key or identity)."""
+        return cls(connection.table_service().create_table_if_not_exists(table_name), key, limit=limit)
 
     def _lease(self, want: int) -> Lease:
         """One grant, or the wait until one is possible; re-reads the row after losing a race for it."""

@@ -85,8 +85,8 @@ def rate_budget(config: Settings, key: str | None) -> SharedRateBudget | None:
     if config.speech_rate_scope is not RateScope.APP:
         return None
     scheme, host = origin(config.speech_endpoint)
-    return SharedRateBudget.from_connection_string(
-        config.storage_connection.get_secret_value(),
+    return SharedRateBudget.open(
+        config.storage,
         RATE_BUDGET_TABLE,
         budget_key(f"{scheme}://{host}", credential_fingerprint(key)),
         limit=config.speech_rate_limit,

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from shared.connections import StorageConnection
 from shared.rate_budget import SharedRateBudget, parse_grants
 from tests.fixtures.waiting import wait_for
 
@@ -30,7 +31,9 @@ def table_name():
 
 
 def instance(connection, table_name, clock, *, limit=5):
-    budget = SharedRateBudget.from_connection_string(connection, table_name, "resource", limit=limit)
+    budget = SharedRateBudget.open(
+        StorageConnection.from_string(connection), table_name, "resource", limit=limit
+    )
     budget._clock = clock
     return budget
 

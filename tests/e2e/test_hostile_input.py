@@ -30,7 +30,7 @@ TIMEOUT = 10
 
 
 def poisoned(stack) -> list[dict]:
-    reader = poison_reader(stack.settings.storage, stack.settings.harvest_queue)
+    reader = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue)
     return [json.loads(message.content) for message in reader.peek_messages(max_messages=32)]
 
 
@@ -115,7 +115,7 @@ def test_a_message_near_the_queue_limit_is_poisoned_once_with_its_reason(make_st
     stack = make_stack()
     body = bytes(range(256)) * (size // 256) if filler is None else (filler * size).encode()[:size]
     runtime.handle_message(body, 1, stack.parts)
-    [message] = poison_reader(stack.settings.storage, stack.settings.harvest_queue).peek_messages()
+    [message] = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue).peek_messages()
     envelope = json.loads(message.content)
     assert envelope["reason"].startswith("bad message: message body is not")
     assert envelope["bodySize"] == len(body)

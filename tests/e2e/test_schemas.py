@@ -59,5 +59,5 @@ def test_published_documents_match_their_schemas(make_stack):
     check("job-status", json.loads(runtime.job_status(JobKind.TRANSCRIPTION, job, stack.parts).body))
 
     runtime.handle_message(b'{"id": "not-a-job"}', 1, stack.parts)
-    [message] = poison_reader(stack.settings.storage, stack.settings.harvest_queue).peek_messages()
+    [message] = poison_reader(stack.env["AzureWebJobsStorage"], stack.settings.harvest_queue).peek_messages()
     check("poison-envelope", json.loads(message.content))
