@@ -82,6 +82,8 @@ var newSpeech = empty(existingSpeechName)
 var speechName = newSpeech ? '${abbrs.speech}${token}' : existingSpeechName
 var newDestination = empty(existingDestinationAccountName)
 var destinationAccountName = newDestination ? '${abbrs.storageAccount}dest${token}' : existingDestinationAccountName
+var notifyQueues = empty(notifyQueueName) ? [] : [notifyQueueName, '${notifyQueueName}-poison']
+var hostQueues = concat([harvestQueueName, '${harvestQueueName}-poison'], notifyQueues)
 var consumerIndexTable = 'transcriptindex'
 var pollSchedule = pollIntervalMinutes == 1 ? '0 * * * * *' : '0 */${pollIntervalMinutes} * * * *'
 
@@ -117,10 +119,7 @@ module hostStorage 'app/function-storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
-    queueNames: concat(
-      [harvestQueueName, '${harvestQueueName}-poison'],
-      empty(notifyQueueName) ? [] : [notifyQueueName, '${notifyQueueName}-poison']
-    )
+    queueNames: hostQueues
     tableNames: [ledgerTableName]
     principalId: identity.outputs.principalId
     publicNetworkAccess: !vnetEnabled
@@ -324,7 +323,7 @@ module notifyAccess 'app/notify-access.bicep' = if (consumerEnabled && !empty(no
   scope: rg
   params: {
     accountName: hostStorage.outputs.name
-    queueNames: [notifyQueueName, '${notifyQueueName}-poison']
+    queueNames: notifyQueues
     consumerPrincipalId: consumerIdentity.outputs.principalId
   }
 }
