@@ -8,8 +8,11 @@ account, else the app's managed identity, which needs Storage Blob Data Reader o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import requests
@@ -18,9 +21,17 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.storage.blob import BlobClient
 
 from shared.redact import redact_url
+from shared.speech.retry import (
+    RetryRules,
+    is_retryable_exception,
+    is_retryable_status,
+    next_wait,
+    retry_after_seconds,
+)
 
 CHUNK_SIZE = 1024 * 1024
 TIMEOUT = (5.0, 60.0)
+_JITTER = random.SystemRandom()
 # What a BlobClient accepts as a credential (a connection's account key arrives as a named key credential).
 StorageCredential = str | dict[str, str] | AzureNamedKeyCredential | AzureSasCredential | TokenCredential
 
@@ -57,10 +68,14 @@ class ContentReader:
         self,
         *,
         session: requests.Session | None = None,
+        retry: RetryRules | None = None,
+        sleep: Callable[[float], None] = time.sleep,
         storage_credentials: dict[str, StorageCredential] | None = None,
         default_credential: StorageCredential | None = None,
     ) -> None:
         self._session = session or requests.Session()
+        self._retry = retry or RetryRules()
+        self._sleep = sleep
         self._credentials = {k.rstrip("/"): v for k, v in (storage_credentials or {}).items()}
         self._default_credential = default_credential
 
@@ -76,11 +91,7 @@ class ContentReader:
     @contextmanager
     def _open_http(self, url: str) -> Iterator[Iterator[bytes]]:
         shown = redact_url(url)
-        try:
-            response = self._session.get(url, stream=True, timeout=TIMEOUT)
-        except requests.RequestException as error:
-            raise ContentTransientError(f"GET {shown}: {type(error).__name__}") from None
-        with response:
+        with self._get(url, shown) as response:
             if response.status_code == 403:
                 raise ContentExpiredError(f"GET {shown}: 403 (SAS expired or not valid)")
             if response.status_code == 404:
@@ -88,6 +99,40 @@ class ContentReader:
             if response.status_code >= 400:
                 raise ContentTransientError(f"GET {shown}: HTTP {response.status_code}")
             yield _guarded(response.iter_content(CHUNK_SIZE), shown)
+
+    def _get(self, url: str, shown: str) -> requests.Response:
+        """The GET, under the same retry rules as Speech calls (shared.speech.retry): network failures, 408,
+        429 and 5xx are tried again with jittered backoff or the server's Retry-After, within a wait budget.
+        Only opening the response is retried; a body cut short later is the harvest's to redo."""
+        attempt, waited = 0, 0.0
+        while True:
+            attempt += 1
+            try:
+                response = self._session.get(url, stream=True, timeout=TIMEOUT)
+            except requests.RequestException as error:
+                delay = (
+                    self._wait(attempt, waited, None)
+                    if is_retryable_exception(error, idempotent=True)
+                    else None
+                )
+                if delay is None:
+                    raise ContentTransientError(f"GET {shown}: {type(error).__name__}") from None
+            else:
+                retry_after = retry_after_seconds(response.headers, datetime.now(UTC))
+                retryable = is_retryable_status(
+                    response.status_code, idempotent=True, has_retry_after=retry_after is not None
+                )
+                delay = self._wait(attempt, waited, retry_after) if retryable else None
+                if delay is None:
+                    return response
+                response.close()
+            self._sleep(delay)
+            waited += delay
+
+    def _wait(self, attempt: int, waited: float, retry_after: float | None) -> float | None:
+        return next_wait(
+            self._retry, attempt=attempt, waited=waited, retry_after=retry_after, rand=_JITTER.random()
+        )
 
     def _open_blob(self, url: str) -> Iterator[bytes]:
         shown = redact_url(url)

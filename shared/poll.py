@@ -27,7 +27,7 @@ from shared.observations import observation_of
 from shared.queueing import HarvestQueue, RequestReason
 from shared.records import apply_observation, decide_and_save, resend_lost
 from shared.settings import Discovery, Settings
-from shared.speech import NotFoundError, SpeechClient, Transcription
+from shared.speech import CallMeter, NotFoundError, SpeechClient, Transcription, metered
 from shared.states import (
     OPEN_STATES,
     JobKind,
@@ -80,8 +80,13 @@ class Poller:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def tick(self) -> TickReport:
+        """One tick; its Speech calls and the service's clock are this tick's own (shared.speech.metering),
+        however many other invocations share the client."""
+        with metered() as meter:
+            return self._tick(meter)
+
+    def _tick(self, meter: CallMeter) -> TickReport:
         report = TickReport()
-        calls_before = self.speech.calls
         now = self.clock()
         state = self.ledger.poller_state(_POLLER)
         tracked = (
@@ -104,7 +109,7 @@ class Poller:
         first = next(pages, [])
         # The next tick reads from when the service answered this one, by the service's clock (floored to the
         # second, as it stamps lastActionDateTime), so skew between our clock and the service's never hides a change.
-        watermark = (self.speech.server_time or now).replace(microsecond=0)
+        watermark = (meter.server_time or now).replace(microsecond=0)
         self._apply_all(
             itertools.chain([first], pages), report, now, tracked, RequestReason.POLL, source="poll"
         )
@@ -128,11 +133,11 @@ class Poller:
         # 4. Every few minutes: overdue jobs, jobs near the end of their time to live. Checking whether an
         #    overdue job still exists costs a GET, so it happens only on a tick that cost one call.
         if state.housekeeping_at is None or now - state.housekeeping_at >= HOUSEKEEPING_EVERY:
-            self._housekeeping(report, now, may_confirm=self.speech.calls - calls_before <= 1)
+            self._housekeeping(report, now, may_confirm=meter.calls <= 1)
             state = state.model_copy(update={"housekeeping_at": now})
 
         self._save_state(state.model_copy(update={"watermark": watermark}))
-        report.speech_calls = self.speech.calls - calls_before
+        report.speech_calls = meter.calls
         logs.event(
             "poll_tick",
             speech_calls=report.speech_calls,

@@ -1,7 +1,8 @@
 """Azure AI Speech batch transcription (v3.2, 2024-11-15, 2025-10-15) and conversation transcription.
 
-A client layered over a small transport stack (retries, a process-wide rate limit, auth), pydantic wire
-models that keep what the service sent, and typed errors. See client.py for the operations.
+A client layered over a small transport stack (retries, a process-wide rate limit, auth; `transport=` replaces
+the network layer), pydantic wire models that keep what the service sent, and typed errors. See client.py for
+the operations, metering.py for what one invocation's calls cost.
 """
 
 from shared.speech.client import SpeechClient
@@ -28,7 +29,8 @@ from shared.speech.errors import (
     UnexpectedResponseError,
 )
 from shared.speech.files import FileKind, ReportDetail, TranscriptionFile, TranscriptionReport
-from shared.speech.retry import RetryPolicy
+from shared.speech.metering import CallMeter, metered
+from shared.speech.retry import RetryRules
 from shared.speech.transcriptions import (
     Diarization,
     LanguageIdentification,
@@ -36,6 +38,7 @@ from shared.speech.transcriptions import (
     Transcription,
     TranscriptionProperties,
 )
+from shared.speech.transport import HttpRequest, HttpResponse, RequestsTransport, Transport
 from shared.speech.versions import ApiVersion
 from shared.speech.webhooks import WebHook, WebHookDefinition, WebHookEvents, WebHookUpdate
 from shared.speech.wire import EntityError, EntityReference
@@ -43,12 +46,15 @@ from shared.speech.wire import EntityError, EntityReference
 __all__ = [
     "ApiVersion",
     "AuthenticationError",
+    "CallMeter",
     "ConversationClient",
     "Diarization",
     "EntityError",
     "EntityReference",
     "ErrorBody",
     "FileKind",
+    "HttpRequest",
+    "HttpResponse",
     "InnerError",
     "InvalidRequestError",
     "LanguageIdentification",
@@ -57,7 +63,8 @@ __all__ = [
     "OfflineTranscription",
     "ProcessingStatus",
     "ReportDetail",
-    "RetryPolicy",
+    "RequestsTransport",
+    "RetryRules",
     "ServiceError",
     "SpeechClient",
     "SpeechError",
@@ -69,12 +76,14 @@ __all__ = [
     "TranscriptionFile",
     "TranscriptionProperties",
     "TranscriptionReport",
+    "Transport",
     "UnexpectedResponseError",
     "WebHook",
     "WebHookDefinition",
     "WebHookEvents",
     "WebHookUpdate",
     "conversation_endpoint",
+    "metered",
     "parse_iso_duration",
     "region_from_endpoint",
 ]

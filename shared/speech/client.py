@@ -8,7 +8,7 @@ from typing import TypeVar, Unpack
 
 from azure.core.paging import ItemPaged
 
-from shared.speech.base import ClientOptions, PipelineClient
+from shared.speech.base import ClientOptions, SpeechEndpointClient
 from shared.speech.definitions import TranscriptionDefinition, version_problems
 from shared.speech.errors import UnexpectedResponseError
 from shared.speech.files import TranscriptionFile
@@ -32,7 +32,7 @@ M = TypeVar("M", bound=WireModel)
 _DELETED = (200, 204, 404)  # DELETE is idempotent: "successfully deleted or did not exist"
 
 
-class SpeechClient(PipelineClient):
+class SpeechClient(SpeechEndpointClient):
     def __init__(
         self,
         endpoint: str,

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Unpack
 from urllib.parse import quote, urlsplit
 
-from shared.speech.base import ClientOptions, PipelineClient
+from shared.speech.base import ClientOptions, SpeechEndpointClient
 from shared.speech.wire import OpenEnum, WireModel
 
 # Regional endpoints of public and sovereign clouds; custom domains (<name>.cognitiveservices.azure.com) do
@@ -64,7 +64,7 @@ class OfflineTask(WireModel):
         return isinstance(self.processing_status, ProcessingStatus) and self.processing_status.is_terminal
 
 
-class ConversationClient(PipelineClient):
+class ConversationClient(SpeechEndpointClient):
     def __init__(self, endpoint: str, **options: Unpack[ClientOptions]) -> None:
         super().__init__(endpoint.rstrip("/") + "/", **options)
 

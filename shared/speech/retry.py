@@ -36,7 +36,7 @@ _PERMANENT_NETWORK_ERRORS = (requests.exceptions.SSLError,)
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
+class RetryRules:
     """At most `max_attempts` sends; waits of up to `cap` s growing from `base` s; at most `max_total_wait` s
     of waiting in all (a Retry-After beyond what is left ends the retries instead of blocking the caller)."""
 
@@ -50,7 +50,7 @@ class RetryPolicy:
             raise ValueError(f"invalid retry policy: {self}")
 
 
-def backoff_delay(policy: RetryPolicy, attempt: int, rand: float) -> float:
+def backoff_delay(policy: RetryRules, attempt: int, rand: float) -> float:
     """Full jitter after the `attempt`-th failure: uniform in [0, min(cap, base * 2**(attempt-1))).
 
     `rand` is a uniform draw in [0, 1); full jitter spreads clients that failed together (all of a throttled
@@ -60,7 +60,7 @@ def backoff_delay(policy: RetryPolicy, attempt: int, rand: float) -> float:
 
 
 def next_wait(
-    policy: RetryPolicy, *, attempt: int, waited: float, retry_after: float | None, rand: float
+    policy: RetryRules, *, attempt: int, waited: float, retry_after: float | None, rand: float
 ) -> float | None:
     """Seconds to wait before the next attempt, or None to give up.
 

@@ -1,11 +1,13 @@
 """The HTTP stack under the clients: small layers over one `send(request) -> response` interface.
 
-    Pipeline.call -> TracingLayer -> RetryLayer -> RateLimitLayer -> AuthLayer -> AttemptLayer
-        -> RequestsTransport -> requests.Session
+    SpeechPipeline.call -> TracingLayer -> RetryLayer -> RateLimitLayer -> AuthLayer -> AttemptLayer
+        -> CountingLayer -> RequestsTransport (or the client's `transport=`) -> requests.Session
 
 Each layer does one thing and takes the next as a value, so each can be exercised on its own and the stack
 as a whole against a real HTTP server, without mocks. Every attempt passes the rate limit and gets fresh
-auth headers; only RequestsTransport touches the network, and it counts what it sends (`calls`).
+auth headers; only the transport touches the network, and CountingLayer counts what is sent, on the client
+and on the sending invocation's meter (shared.speech.metering), which also gets the service's `Date`.
+(Names are our own: azure-core's PipelineClient and RetryPolicy are different things.)
 """
 
 import json
@@ -23,13 +25,14 @@ from pydantic import ValidationError
 
 from shared.jsonbody import TOO_DEEP
 from shared.redact import redact_text, redact_url
+from shared.speech import metering
 from shared.speech.auth import Auth, make_auth
 from shared.speech.errors import SpeechTransportError, UnexpectedResponseError, error_from_response
 from shared.speech.observed import AttemptLayer, TracingLayer, rate_limit_waited
 from shared.speech.ratelimit import RateLimiter, credential_fingerprint, shared_limiter
 from shared.speech.retry import (
     IncompleteBodyError,
-    RetryPolicy,
+    RetryRules,
     http_date,
     is_retryable_exception,
     is_retryable_status,
@@ -81,16 +84,8 @@ class RequestsTransport:
     def __init__(self, session: requests.Session, timeout: Timeout) -> None:
         self._session = session
         self._timeout = timeout
-        self._calls = 0
-        self._lock = threading.Lock()
-
-    @property
-    def calls(self) -> int:
-        return self._calls
 
     def send(self, request: HttpRequest) -> HttpResponse:
-        with self._lock:
-            self._calls += 1
         response = self._session.request(
             request.method,
             request.url,
@@ -114,6 +109,28 @@ class RequestsTransport:
                     f"HTTP {response.status_code} answer whose JSON is {TOO_DEEP} ({len(content)} bytes)"
                 ) from None
         return HttpResponse(response.status_code, response.headers, content, data)
+
+
+class CountingLayer:
+    """Counts every request actually sent: on the client (a running total) and on the sending context's meter
+    (shared.speech.metering), which is what a poll tick reports."""
+
+    def __init__(self, inner: Transport) -> None:
+        self._inner = inner
+        self._calls = 0
+        self._lock = threading.Lock()
+
+    @property
+    def calls(self) -> int:
+        return self._calls
+
+    def send(self, request: HttpRequest) -> HttpResponse:
+        with self._lock:
+            self._calls += 1
+        meter = metering.current()
+        if meter is not None:
+            meter.sent()
+        return self._inner.send(request)
 
 
 class AuthLayer:
@@ -151,7 +168,7 @@ class RetryLayer:
     def __init__(
         self,
         inner: Transport,
-        policy: RetryPolicy,
+        policy: RetryRules,
         sleep: Callable[[float], None],
         *,
         rand: Callable[[], float] = _JITTER.random,
@@ -203,8 +220,11 @@ class RetryLayer:
         )
 
 
-class Pipeline:
-    """The assembled stack of one client: sends JSON, returns accepted responses, raises typed errors."""
+class SpeechPipeline:
+    """The assembled stack of one client: sends JSON, returns accepted responses, raises typed errors.
+
+    `transport` replaces the network layer (RequestsTransport over `session` with `timeout`): anything with
+    `send(HttpRequest) -> HttpResponse`, under the same retries, rate limit, auth and counting."""
 
     def __init__(
         self,
@@ -212,18 +232,20 @@ class Pipeline:
         *,
         key: str | None,
         credential: TokenCredential | None,
-        retry: RetryPolicy | None,
+        retry: RetryRules | None,
         timeout: Timeout,
         session: requests.Session | None,
+        transport: Transport | None,
         rate_limit: int,
         rate_window: float,
         limiter: RateLimiter | None,
         sleep: Callable[[float], None],
     ) -> None:
         self._auth = make_auth(key, credential)
-        self._session = session or requests.Session()
-        self._owns_session = session is None
-        self._http = RequestsTransport(self._session, timeout)
+        self._owns_session = session is None and transport is None
+        self._session = session or (requests.Session() if transport is None else None)
+        network = transport or RequestsTransport(self._session or requests.Session(), timeout)
+        self._http = CountingLayer(network)
         scheme, host = origin(endpoint)
         if limiter is None:
             limiter = shared_limiter(
@@ -232,12 +254,10 @@ class Pipeline:
         self._transport = TracingLayer(
             RetryLayer(
                 RateLimitLayer(AuthLayer(AttemptLayer(self._http), self._auth), limiter, sleep),
-                retry or RetryPolicy(),
+                retry or RetryRules(),
                 sleep,
             )
         )
-
-        self.server_time: datetime | None = None
 
     @property
     def calls(self) -> int:
@@ -266,8 +286,10 @@ class Pipeline:
         except requests.RequestException as exc:
             raise SpeechTransportError(self._describe(request, exc)) from exc
         if response.status in set(accept):
-            lowered = {name.lower(): value for name, value in response.headers.items()}
-            self.server_time = http_date(lowered.get("date")) or self.server_time
+            meter = metering.current()
+            if meter is not None:
+                lowered = {name.lower(): value for name, value in response.headers.items()}
+                meter.answered(http_date(lowered.get("date")))
             return response
         raise error_from_response(
             response.status,
@@ -297,5 +319,5 @@ class Pipeline:
         )
 
     def close(self) -> None:
-        if self._owns_session:
+        if self._owns_session and self._session is not None:
             self._session.close()

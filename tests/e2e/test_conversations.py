@@ -15,7 +15,7 @@ import webvtt
 from shared import runtime
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest, parse_request
-from shared.speech import ConversationClient, RetryPolicy
+from shared.speech import ConversationClient, RetryRules
 from shared.states import JobKind, LedgerState
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.host import REPO_ROOT
@@ -241,7 +241,7 @@ def test_service_errors_are_recorded_and_never_break_the_transcription_tick(conv
     stack.emulator.admin.create_conversation("flaky", status="Completed")
     track(stack, "flaky")
     impatient = ConversationClient(
-        conversations_endpoint(stack), key=EMULATOR_KEY, retry=RetryPolicy(max_attempts=1)
+        conversations_endpoint(stack), key=EMULATOR_KEY, retry=RetryRules(max_attempts=1)
     )
     parts = dataclasses.replace(stack.parts, conversations=impatient)
     stack.emulator.admin.add_fault("GET /offlinetask", "500", count=1)

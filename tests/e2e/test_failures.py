@@ -16,14 +16,14 @@ from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from shared import runtime
 from shared.content import ContentReader
-from shared.speech import ConversationClient, RetryPolicy, ServiceError, SpeechClient
+from shared.speech import ConversationClient, RetryRules, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
-IMPATIENT = RetryPolicy(max_attempts=1)
+IMPATIENT = RetryRules(max_attempts=1)
 
 
 def poisoned(stack) -> list[dict]:

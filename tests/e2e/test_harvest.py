@@ -22,7 +22,7 @@ from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from shared import runtime
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest, parse_request
-from shared.speech import NotFoundError, RetryPolicy, ServiceError, SpeechClient
+from shared.speech import NotFoundError, RetryRules, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.stack import API_VERSIONS, poison_reader
@@ -273,7 +273,7 @@ def test_last_failed_attempt_poisons_and_marks_the_job(make_stack):
         stack.settings.speech_endpoint,
         api_version=stack.settings.speech_api_version,
         key=EMULATOR_KEY,
-        retry=RetryPolicy(max_attempts=2, base=0.01, cap=0.01),
+        retry=RetryRules(max_attempts=2, base=0.01, cap=0.01),
     )
     parts = dataclasses.replace(stack.parts, speech=impatient)
     with pytest.raises(ServiceError, match=r"500"):

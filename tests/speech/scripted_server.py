@@ -63,7 +63,10 @@ class ScriptedServer:
         app = Starlette(
             routes=[Route("/{path:path}", self._answer, methods=["GET", "POST", "PATCH", "PUT", "DELETE"])]
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical", lifespan="off")
+        # No automatic Date header: a test that needs the service clock scripts it.
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", date_header=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="scripted-speech", daemon=True)
 

@@ -6,7 +6,7 @@ import urllib3.exceptions
 
 from shared.speech.retry import (
     IncompleteBodyError,
-    RetryPolicy,
+    RetryRules,
     backoff_delay,
     failed_before_sending,
     is_retryable_exception,
@@ -17,7 +17,7 @@ from shared.speech.retry import (
 )
 
 NOW = datetime(2025, 5, 24, 13, 37, 0, tzinfo=UTC)
-POLICY = RetryPolicy()
+POLICY = RetryRules()
 
 
 def refused() -> requests.ConnectionError:
@@ -99,14 +99,14 @@ def test_backoff_bounds_grow_then_cap():
 
 
 def test_next_wait_stops_after_max_attempts():
-    policy = RetryPolicy(max_attempts=3)
+    policy = RetryRules(max_attempts=3)
     assert next_wait(policy, attempt=1, waited=0, retry_after=None, rand=1.0) == 0.5
     assert next_wait(policy, attempt=2, waited=0.5, retry_after=None, rand=1.0) == 1.0
     assert next_wait(policy, attempt=3, waited=1.5, retry_after=None, rand=1.0) is None
 
 
 def test_next_wait_honours_retry_after_beyond_cap_but_within_total():
-    policy = RetryPolicy(cap=1.0, max_total_wait=100.0)
+    policy = RetryRules(cap=1.0, max_total_wait=100.0)
     assert next_wait(policy, attempt=1, waited=0, retry_after=60.0, rand=0.0) == 60.0
     assert next_wait(policy, attempt=2, waited=60, retry_after=41.0, rand=0.0) is None
     assert next_wait(policy, attempt=2, waited=60, retry_after=40.0, rand=0.0) == 40.0
@@ -127,7 +127,7 @@ def test_total_wait_of_the_default_policy_is_bounded():
 
 def test_retry_policy_rejects_nonsense():
     with pytest.raises(ValueError, match="retry policy"):
-        RetryPolicy(max_attempts=0)
+        RetryRules(max_attempts=0)
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from shared.speech import (
     ApiVersion,
     AuthenticationError,
     InvalidRequestError,
-    RetryPolicy,
+    RetryRules,
     ServiceError,
     SpeechClient,
     SpeechTransportError,
@@ -67,7 +67,7 @@ def test_500_then_200_backs_off_with_jitter_below_base(server: ScriptedServer, k
 
 def test_5xx_until_attempts_run_out_raises_service_error(server: ScriptedServer, key, waits):
     server.script(default=Reply(503, BROKEN, {"apim-request-id": "rid-9"}))
-    speech = client(server.url, key, waits, retry=RetryPolicy(max_attempts=4, base=0.5, cap=1.0))
+    speech = client(server.url, key, waits, retry=RetryRules(max_attempts=4, base=0.5, cap=1.0))
     with pytest.raises(ServiceError) as caught:
         speech.get_transcription("job-1")
     assert (caught.value.status, caught.value.code, caught.value.request_id) == (
@@ -116,7 +116,7 @@ def test_throttling_beyond_the_wait_budget_gives_up_at_once(server: ScriptedServ
 
 def test_throttling_within_budget_until_attempts_run_out(server: ScriptedServer, key, waits):
     server.script(default=Reply(429, THROTTLED, {"Retry-After": "1"}))
-    speech = client(server.url, key, waits, retry=RetryPolicy(max_attempts=3))
+    speech = client(server.url, key, waits, retry=RetryRules(max_attempts=3))
     with pytest.raises(ThrottledError):
         speech.get_transcription("job-1")
     assert waits == [1.0, 1.0]
@@ -139,7 +139,7 @@ def test_unparseable_json_in_a_200_counts_as_a_cut_body(server: ScriptedServer, 
 
 def test_truncated_bodies_until_attempts_run_out_raise_transport_error(server: ScriptedServer, key, waits):
     server.script(default=Reply(truncate=True))
-    speech = client(server.url, key, waits, retry=RetryPolicy(max_attempts=2))
+    speech = client(server.url, key, waits, retry=RetryRules(max_attempts=2))
     with pytest.raises(SpeechTransportError) as caught:
         speech.get_transcription("job-1")
     assert "gave up after 2 attempt(s)" in str(caught.value)
@@ -156,7 +156,7 @@ def test_read_timeout_is_retried(server: ScriptedServer, key, waits):
 
 def test_dropped_connection_is_retried_for_reads(key, waits):
     with DroppingServer() as dropping:
-        speech = client(dropping.url, key, waits, retry=RetryPolicy(max_attempts=3))
+        speech = client(dropping.url, key, waits, retry=RetryRules(max_attempts=3))
         with pytest.raises(SpeechTransportError) as caught:
             speech.get_transcription("job-1")
         assert dropping.connections == 3
@@ -175,7 +175,7 @@ def test_submit_is_not_resent_once_the_service_may_have_seen_it(key, waits):
 
 
 def test_submit_is_retried_when_the_connection_never_opened(key, waits):
-    speech = client(refused_url(), key, waits, retry=RetryPolicy(max_attempts=3))
+    speech = client(refused_url(), key, waits, retry=RetryRules(max_attempts=3))
     with pytest.raises(SpeechTransportError, match=r"POST .*transcriptions:submit"):
         speech.submit_transcription(definition())
     assert speech.calls == 3
