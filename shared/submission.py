@@ -38,6 +38,7 @@ from shared.speech import (
     SpeechError,
     Transcription,
     TranscriptionDefinition,
+    UnexpectedResponseError,
 )
 from shared.speech.definitions import DEFAULT_TTL_HOURS, MAX_CONTENT_URLS, MAX_SPEAKERS, MAX_TTL_HOURS
 from shared.states import JobKind, JobRecord, LedgerState, submitted
@@ -275,7 +276,7 @@ def submit(body: bytes, deps: SubmissionDeps) -> Reply:
         logs.event("submit_refused", field=error.field, reason=error.message)
         return error.reply()
     try:
-        transcription = deps.speech.submit_transcription(definition)
+        transcription = _with_canonical_id(deps.speech.submit_transcription(definition))
     except SpeechError as error:
         reply = service_error_reply(error, deps.secrets)
         logs.event("submit_rejected", logging.WARNING, status=reply.status, code=error.code)
@@ -287,6 +288,15 @@ def submit(body: bytes, deps: SubmissionDeps) -> Reply:
         id=transcription.id, status=str(transcription.status), status_url=url, tracked=tracked
     )
     return json_reply(202, payload, {"Location": url})
+
+
+def _with_canonical_id(transcription: Transcription) -> Transcription:
+    """The answer must name the new job by a canonical id: no ledger row, request or blob may carry another."""
+    try:
+        layout.validate_job_id(JobKind.TRANSCRIPTION, transcription.id)
+    except ValueError as error:
+        raise UnexpectedResponseError(f"the answer to the submission names no usable job: {error}") from None
+    return transcription
 
 
 def _track(transcription: Transcription, deps: SubmissionDeps) -> bool:

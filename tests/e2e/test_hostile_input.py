@@ -280,3 +280,19 @@ def test_raw_names_fit_azure_limits_with_the_prefix(make_stack, azurite):
         assert len(blob.split("/")) <= 254
         assert stored[blob] == result["size"]
     assert results[f"{hidden}.json"]["blob"].endswith("/raw/c1bidi.wav.json")
+
+
+@pytest.mark.parametrize("answered", ["..", JOB.upper()])
+def test_a_submission_answered_without_a_canonical_id_is_a_502_and_tracks_nothing(make_stack, answered):
+    stack = make_stack()
+    with ScriptedServer() as server:
+        entity = {"self": f"{server.url}/speechtotext/transcriptions/{answered}", "status": "NotStarted"}
+        server.script(default=Reply(status=201, json=entity))
+        speech = SpeechClient(server.url, api_version="2024-11-15", key=EMULATOR_KEY)
+        parts = runtime.Components(**{**stack.parts.__dict__, "speech": speech})
+        body = {"contentUrls": ["https://audio.example.invalid/a.wav"], "locale": "en-US", "displayName": "x"}
+        reply = runtime.submit_transcription(json.dumps(body).encode(), parts)
+    assert reply.status == 502
+    assert "names no usable job" in json.loads(reply.body)["error"]["message"]
+    assert list(stack.parts.ledger.query(JobKind.TRANSCRIPTION)) == []
+    assert stack.queue_messages() == []
