@@ -3,9 +3,9 @@ queue trigger does (one message per invocation, several invocations at once).
 
     python -m bench.harvest_throughput [--jobs 200] [--workers 6]
 
-Two figures: with the client's rate limit at the Speech service's 100 requests / 10 s (what a real resource
-allows; each harvest costs 2 calls: GET the job, list its files), and with the limit lifted, which shows the
-harvester's own capacity on this machine.
+Two figures: with the app's rate budget at the Speech service's 100 requests / 10 s (what a real resource
+allows; each harvest costs 1 call, the file list, since the poll hands it the job's entity), and with the
+limit lifted, which shows the harvester's own capacity on this machine.
 """
 
 from __future__ import annotations

@@ -265,7 +265,8 @@ class ConversationHarvester:
 
     # --- the job kind's part of the protocol --------------------------------------------------------------
 
-    def find(self, job_id: str) -> Found[tuple[OfflineTask, bytes]]:
+    def find(self, request: HarvestRequest) -> Found[tuple[OfflineTask, bytes]]:
+        job_id = request.id
         task, raw = self.client.get_raw(job_id)
         seen = conversation_observation(job_id, task, self.clock())
         deleted = seen.service_status == ProcessingStatus.DELETED.value

@@ -39,7 +39,7 @@ from shared.observations import observation_of
 from shared.queueing import HarvestQueue, HarvestRequest
 from shared.redact import scrub_json, strip_sas
 from shared.settings import Settings
-from shared.speech import NotFoundError, SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
+from shared.speech import SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
 from shared.states import HEARTBEAT_EVERY, JobKind
 from shared.transcripts.derive import Deriver
 from shared.transcripts.naming import transcript_stem
@@ -101,15 +101,23 @@ class Harvester:
 
     # --- the job kind's part of the protocol --------------------------------------------------------------
 
-    def find(self, job_id: str) -> Found[Transcription]:
-        transcription = self.speech.get_transcription(job_id)
-        return Found(observation_of(transcription), transcription)
+    def find(self, request: HarvestRequest) -> Found[Transcription]:
+        """The entity the request carries (the poll's list page, a signed web hook, a continuation), else one
+        GET; either way, listing the files is then the harvest's only other Speech call."""
+        carried = request.entity
+        if carried is not None:
+            transcription = Transcription.model_validate(carried)
+        else:
+            transcription = self.speech.get_transcription(request.id)
+            carried = scrub_json(transcription.wire)
+        return Found(observation_of(transcription), transcription, carried=carried)
 
     def write(self, job_id: str, found: Found[Transcription], started: float) -> Manifest | None:
-        """transcription.json, then each file's transcripts and raw copy; the manifest to write last."""
+        """The file list (404: the job is gone, before anything is written), transcription.json, then each
+        file's transcripts and raw copy; the manifest to write last."""
         transcription = found.entity
-        entity = self._write_entity(job_id, transcription)
         files = self._list_files(job_id)
+        entity = self._write_entity(job_id, transcription)
         results, report_summary, finished = self._harvest_files(job_id, files, started, transcription.locale)
         if not finished:
             return None
@@ -128,12 +136,7 @@ class Harvester:
         )
 
     def _list_files(self, job_id: str) -> list[TranscriptionFile]:
-        try:
-            files = list(
-                self.speech.list_files(job_id, sas_validity_seconds=self.settings.sas_validity_seconds)
-            )
-        except NotFoundError:
-            return []
+        files = list(self.speech.list_files(job_id, sas_validity_seconds=self.settings.sas_validity_seconds))
         return sorted(files, key=lambda f: (f.kind == REPORT_KIND, stored_name(f)))
 
     def _harvest_files(

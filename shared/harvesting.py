@@ -2,7 +2,9 @@
 service, which files to fetch and how to render them, how to delete it); the steps and their order are here:
 
 1. a job already Harvested is skipped; a manifest already written means a crash after it: record and stop;
-2. observe the job in the service (404: Missing) and record what it says;
+2. observe the job in the service, or take the entity the request carries (from the poll's list page or a
+   signed web hook, so the harvest's only Speech call is the file list), and record what it says; a 404,
+   then or on the file list, means the job is gone: Missing, never an empty harvest;
 3. not finished after all (an early web hook, a replay): back to Pending, the poll enqueues it when it is;
 4. Harvesting, with a heartbeat in the ledger while the files are written (a harvest whose heartbeat stops
    died with its host, and the poll tick sends its request again: shared.states.is_lost);
@@ -67,6 +69,7 @@ class Found(Generic[T]):
     observation: Observation
     entity: T
     gone: str | None = None  # the service says the job was deleted: why it is Missing
+    carried: dict[str, Any] | None = None  # the entity a continuation request carries (None: it asks again)
 
     @property
     def finished(self) -> bool:
@@ -78,13 +81,15 @@ class JobSource(Protocol[T]):
 
     kind: JobKind
 
-    def find(self, job_id: str) -> Found[T]:
-        """The job in the service; NotFoundError when the service has no such job."""
+    def find(self, request: HarvestRequest) -> Found[T]:
+        """The job in the service (or as the request carries it); NotFoundError when the service has no such
+        job."""
         ...
 
     def write(self, job_id: str, found: Found[T], started: float) -> Manifest | None:
         """Write every file of the job (each only if absent) and return the manifest to write last; None when
-        the time budget ran out first (`started` is when the harvest began, on the monotonic clock)."""
+        the time budget ran out first (`started` is when the harvest began, on the monotonic clock).
+        NotFoundError when the service no longer has the job's files (deleted since it was found)."""
         ...
 
     def delete(self, job_id: str) -> None: ...
@@ -120,7 +125,7 @@ class Harvest:
         existing_manifest = self.destination.find(manifest_path)
 
         try:
-            found = source.find(job_id)
+            found = source.find(request)
         except NotFoundError:
             if existing_manifest is not None:
                 self._finish(kind, job_id, record, manifest_path, "Deleted")
@@ -147,8 +152,12 @@ class Harvest:
         record = self._save(
             kind, job_id, lambda r: harvest_started(r, self.clock(), kind=kind, job_id=job_id), record
         )
-        with self._heartbeat(kind, job_id):
-            manifest = source.write(job_id, found, started)
+        try:
+            with self._heartbeat(kind, job_id):
+                manifest = source.write(job_id, found, started)
+        except NotFoundError:
+            self._missing(kind, job_id, None, "not found in the service when listing its files")
+            return Outcome.MISSING
         if manifest is None:
             decide_and_save(
                 self.ledger,
@@ -158,6 +167,7 @@ class Harvest:
                 self.clock(),
                 queue=self.queue,
                 request_reason=RequestReason.CONTINUATION,
+                entity=found.carried,
             )
             logs.event("harvest_continued", kind=kind.value, id=job_id)
             return Outcome.CONTINUED

@@ -181,6 +181,7 @@ class Poller:
                     reason=reason,
                     source=source,
                     prefetched=known,
+                    entity=transcription.wire,
                 )
                 if saved is None or not saved.changed:
                     continue

@@ -10,9 +10,10 @@ import base64
 import contextlib
 import hashlib
 import math
+import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
@@ -23,6 +24,7 @@ from shared import telemetry
 from shared.connections import StorageConnection
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.layout import validate_job_id
+from shared.speech.wire import id_from_self
 from shared.states import JobKind
 
 
@@ -54,10 +56,24 @@ class HarvestRequest(BaseModel):
     requested_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     # W3C trace context of the step that requested the harvest: the harvest continues that trace.
     traceparent: str | None = None
+    # The transcription as the service returned it (SAS removed), when a trustworthy source had it: the
+    # poll's list page, a signed web hook, the harvest continuing itself. The harvest then only lists the
+    # files instead of asking for the job again: one Speech call per job. Only the app writes this queue.
+    entity: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _canonical_id(self) -> HarvestRequest:
         validate_job_id(self.kind, self.id)
+        if self.entity is not None:
+            if self.kind is not JobKind.TRANSCRIPTION:
+                raise ValueError(f"entity: only a transcription request carries one, not a {self.kind.value}")
+            named = self.entity.get("self")
+            try:  # any spelling of the same UUID: the id itself comes from the request, never from 'self'
+                same = isinstance(named, str) and uuid.UUID(id_from_self(named)) == uuid.UUID(self.id)
+            except ValueError:
+                same = False
+            if not same:
+                raise ValueError(f"entity: not the transcription {self.id} (its 'self' names another)")
         return self
 
 

@@ -13,10 +13,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from shared import logs, telemetry
 from shared.ledger import ConcurrencyError, Ledger
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
+from shared.redact import scrub_json
 from shared.states import Decision, JobKind, JobRecord, LedgerState, Observation, observe, resend
 
 ATTEMPTS = 5
@@ -51,12 +53,14 @@ def decide_and_save(
     first: JobRecord | Unread | None = UNREAD,
     queue: HarvestQueue | None = None,
     request_reason: RequestReason = RequestReason.POLL,
+    entity: dict[str, Any] | None = None,
     **log_fields: str,
 ) -> Saved:
     """Read the row, `decide`, save on its ETag; on a conflict read and decide again (at most ATTEMPTS times).
 
     `first` is the row as the caller already read it (None: no row), which saves the first read; a stale copy
-    only costs a retry. A decision to enqueue is carried out on `queue` once the save succeeded. A state change
+    only costs a retry. A decision to enqueue is carried out on `queue` once the save succeeded, with `entity`
+    (the job as a trustworthy source returned it) in the request for the harvest. A state change
     is logged (one `job_state` line). ConcurrencyError when the row kept changing (a transient failure).
     """
     for attempt in range(ATTEMPTS):
@@ -73,7 +77,7 @@ def decide_and_save(
         if decision.enqueue:
             if queue is None:
                 raise ValueError(f"{kind.value} {job_id}: a decision to enqueue needs a queue")
-            queue.send(HarvestRequest(kind=kind, id=job_id, reason=request_reason))
+            queue.send(HarvestRequest(kind=kind, id=job_id, reason=request_reason, entity=entity))
         return Saved(saved, decision)
     logs.event("ledger_contention", logging.WARNING, kind=kind.value, id=job_id)
     raise ConcurrencyError(f"{kind.value} {job_id}: ledger row kept changing")
@@ -88,10 +92,13 @@ def apply_observation(
     reason: RequestReason,
     source: str,
     prefetched: dict[str, JobRecord] | None = None,
+    entity: dict[str, Any] | None = None,
 ) -> Saved | None:
     """Fold what the service said into the ledger, enqueueing at most once (poll, reconcile, web hook).
 
     None when the row kept changing (logged as contention; the next tick or the reconcile sees the job again).
+    `entity` is the job as the service returned it, handed to the harvest (SAS removed) so that it does not
+    have to ask the service again.
     """
     first = prefetched.get(seen.id) if prefetched is not None else UNREAD
     # A job that may move to Queued gets its trace here; the harvest request carries it (traceparent).
@@ -111,6 +118,7 @@ def apply_observation(
                 first=first,
                 queue=queue,
                 request_reason=reason,
+                entity=scrub_json(entity) if entity is not None else None,
                 source=source,
             )
         except ConcurrencyError:

@@ -5,11 +5,12 @@ authenticated by X-MicrosoftSpeechServices-Signature, the Base64 HMAC-SHA256 of 
 WEBHOOK_SECRET. With a secret configured, nothing unsigned or badly signed is answered (not even the
 challenge) and nothing is enqueued.
 
-A completion or a deletion is never taken on the body's word: the receiver asks the service once (GET) and
-records what the service says through shared.records.apply_observation, the same ETag-guarded step the timer
-uses, so a web hook and a poll tick racing on one job enqueue its harvest exactly once, and a replayed or
-forged event cannot finish or remove a job. Creation and Processing events are recorded from their (signed)
-body without a call.
+A completion whose signature verifies is the service's own word: its body is the finished job, recorded
+through shared.records.apply_observation (the same ETag-guarded step the timer uses, so a web hook and a poll
+tick racing on one job enqueue its harvest exactly once) and handed to the harvest, which then only lists the
+files. A deletion, or a completion when no secret is set, is never taken on the body's word: the receiver
+asks the service once (GET), so a forged event cannot finish or remove a job, and a replayed one finds the
+job further along. Creation and Processing events are recorded from their (signed) body without a call.
 
 `classify` is the pure part (request in, decision out); `receive` carries the decision out.
 """
@@ -268,17 +269,22 @@ def _act(event: TranscriptionEvent, deps: WebhookDeps) -> WebhookAck:
     known = deps.ledger.get(JobKind.TRANSCRIPTION, job_id)
     if deps.tracked_only and (known is None or not known.tracked):
         return _ack(event, "ignored (not tracked)", known)
-    if event.event in (Event.TRANSCRIPTION_CREATION, Event.TRANSCRIPTION_PROCESSING):
-        seen = _claimed(event.entity)
-        if seen is not None and not seen.terminal:
-            return _progress(event, deps, seen, known)
-    # A completion, a deletion, or a body that claims a finished job: one GET says what is true.
+    seen = _claimed(event.entity)
+    progress = event.event in (Event.TRANSCRIPTION_CREATION, Event.TRANSCRIPTION_PROCESSING)
+    if progress and seen is not None and not seen.terminal:
+        return _progress(event, deps, seen, known)
+    completion = event.event is Event.TRANSCRIPTION_COMPLETION
+    if completion and deps.secret and seen is not None and seen.terminal:
+        # Signed with our secret, so the service sent it: the body is the finished job. It is recorded and
+        # handed to the harvest as it is, which then only lists the files (one Speech call for the job).
+        return _record(event, deps, seen, known, entity=event.entity)
+    # A deletion, an unsigned completion, or a body that is not a finished job: one GET says what is true.
     try:
         transcription = deps.speech.get_transcription(job_id)
     except NotFoundError:
         reason = "deleted in the service" if event.event is Event.TRANSCRIPTION_DELETION else "not found"
         return _deleted(event, deps, f"{reason} (web hook {event.event.value})")
-    return _record(event, deps, observation_of(transcription), known)
+    return _record(event, deps, observation_of(transcription), known, entity=transcription.wire)
 
 
 def _claimed(entity: dict[str, Any]) -> Observation | None:
@@ -311,7 +317,12 @@ def _ack(event: TranscriptionEvent, action: str, record: JobRecord | None) -> We
 
 
 def _record(
-    event: TranscriptionEvent, deps: WebhookDeps, seen: Observation, known: JobRecord | None
+    event: TranscriptionEvent,
+    deps: WebhookDeps,
+    seen: Observation,
+    known: JobRecord | None,
+    *,
+    entity: dict[str, Any] | None = None,
 ) -> WebhookAck:
     saved = apply_observation(
         deps.ledger,
@@ -321,6 +332,7 @@ def _record(
         reason=RequestReason.WEBHOOK,
         source="webhook",
         prefetched={seen.id: known} if known is not None else {},  # a stale read only costs a retry
+        entity=entity,
     )
     enqueued = saved is not None and saved.decision.enqueue
     record = deps.ledger.get(JobKind.TRANSCRIPTION, event.transcription_id)

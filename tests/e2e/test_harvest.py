@@ -161,6 +161,35 @@ def test_multi_page_file_list_is_read_in_full(make_stack):
     assert {"clip-000.json", "clip-104.json"} <= stems
 
 
+def test_a_polled_job_costs_one_speech_call_to_harvest(make_stack):
+    stack = make_stack()
+    jobs = [stack.submit([f"one-{i}.wav", f"two-{i}.wav"]) for i in range(3)]
+    for job in jobs:
+        finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    requests_sent = [parse_request(body) for body in stack.drain()]
+    assert sorted(r.id for r in requests_sent) == sorted(jobs)
+    assert all(r.entity is not None and "sig=" not in json.dumps(r.entity) for r in requests_sent)
+    stack.emulator.admin.reset_stats()
+    outcomes = [runtime.harvester(stack.parts).harvest(request) for request in requests_sent]
+    assert outcomes == [Outcome.HARVESTED] * 3
+    # The entity came with the request: each harvest only lists its files.
+    assert stack.emulator.admin.stats().routes == {"GET /transcriptions/{id}/files": 3}
+
+
+def test_a_job_deleted_after_it_was_listed_is_missing_not_an_empty_harvest(make_stack):
+    stack = make_stack()
+    job = stack.submit(["gone.wav"])
+    finished(stack, job)
+    runtime.poller(stack.parts).tick()
+    [request] = [parse_request(body) for body in stack.drain()]
+    stack.speech.delete_transcription(job)
+    outcome = runtime.harvester(stack.parts).harvest(request)
+    assert outcome is Outcome.MISSING
+    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).state is LedgerState.MISSING
+    assert stack.blobs(job) == {}
+
+
 def test_redelivery_changes_and_downloads_nothing(make_stack):
     stack = make_stack()
     job = stack.submit(["a.wav"])

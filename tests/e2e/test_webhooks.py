@@ -231,13 +231,31 @@ def test_processing_event_is_recorded_from_the_body_without_a_service_call(make_
     assert stack.queue_messages() == []
 
 
-def test_a_completion_the_service_does_not_confirm_enqueues_nothing(make_stack):
+def test_a_signed_completion_costs_no_call_and_its_harvest_one(make_stack):
     stack = make_stack(WEBHOOK_SECRET=SECRET)
+    job = stack.submit(["signed.wav", "other.wav"])
+    entity = finished(stack, job).wire
+    stack.emulator.admin.reset_stats()
+    reply = runtime.receive_webhook(
+        "POST", *_as_request(event("TranscriptionCompletion", entity)), stack.parts
+    )
+    assert json.loads(reply.body)["action"] == "enqueued"
+    assert stack.emulator.admin.stats().total == 0  # the signed body is the service's word
+    [request] = [parse_request(body) for body in stack.drain()]
+    assert request.entity is not None
+    runtime.harvest(request, stack.parts)
+    assert stack.emulator.admin.stats().routes == {"GET /transcriptions/{id}/files": 1}
+    assert stack.manifest(job)["status"] == "Succeeded"
+    assert json.loads(stack.blobs(job)[f"transcriptions/{job}/transcription.json"])["self"] == entity["self"]
+
+
+def test_an_unsigned_completion_the_service_does_not_confirm_enqueues_nothing(make_stack):
+    stack = make_stack()  # no secret: nothing vouches for the body
     [job] = stack.emulator.admin.seed(1, status="Running")
     claim = {**stack.speech.get_transcription(job).wire, "status": "Succeeded"}
     stack.emulator.admin.reset_stats()
     reply = runtime.receive_webhook(
-        "POST", *_as_request(event("TranscriptionCompletion", claim)), stack.parts
+        "POST", *_as_request(event("TranscriptionCompletion", claim, secret=None)), stack.parts
     )
     assert json.loads(reply.body)["action"] == "recorded"
     assert stack.emulator.admin.stats().routes == {"GET /transcriptions/{id}": 1}  # exactly one GET

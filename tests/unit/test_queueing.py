@@ -14,12 +14,19 @@ from shared.queueing import (
 from shared.states import JobKind
 
 JOB = "5cff1d03-118f-4c4c-b3ba-e1f1cd88c14d"
+OTHER = "00000000-118f-4c4c-b3ba-e1f1cd88c14d"
 
 
 def test_round_trip():
     request = HarvestRequest(id=JOB, reason=RequestReason.WEBHOOK)
     parsed = parse_request(request.model_dump_json().encode())
     assert parsed == request
+
+
+def test_a_carried_entity_round_trips():
+    entity = {"self": f"https://x/speechtotext/transcriptions/{JOB.upper()}?api-version=2024-11-15"}
+    request = HarvestRequest(id=JOB, entity={**entity, "status": "Succeeded"})
+    assert parse_request(request.model_dump_json().encode()).entity == {**entity, "status": "Succeeded"}
 
 
 @pytest.mark.parametrize(
@@ -37,6 +44,18 @@ def test_round_trip():
         (json.dumps({"id": JOB + "\n"}).encode(), "must be a canonical UUID"),
         (json.dumps({"kind": "conversation", "id": "conv-42\n"}).encode(), "conversation id must be"),
         (json.dumps({"id": JOB, "kind": "video"}).encode(), "kind: Input should be"),
+        (
+            json.dumps({"id": JOB, "entity": {"self": f"https://x/transcriptions/{OTHER}"}}).encode(),
+            "entity: not",
+        ),
+        (
+            json.dumps({"id": JOB, "entity": {"status": "Succeeded"}}).encode(),
+            "entity: not the transcription",
+        ),
+        (
+            json.dumps({"kind": "conversation", "id": "c-1", "entity": {"self": "https://x/c-1"}}).encode(),
+            "entity: only a transcription",
+        ),
     ],
 )
 def test_bad_messages_are_named(body, problem):
@@ -78,6 +97,6 @@ def test_a_cut_body_is_never_replayed():
 
 def test_requests_are_camel_case_and_old_ones_still_read():
     written = json.loads(HarvestRequest(id=JOB).model_dump_json())
-    assert set(written) == {"kind", "id", "reason", "requestedAt", "traceparent"}
+    assert set(written) == {"kind", "id", "reason", "requestedAt", "traceparent", "entity"}
     old = {"kind": "transcription", "id": JOB, "reason": "poll", "requested_at": "2026-01-01T00:00:00Z"}
     assert parse_request(json.dumps(old).encode()).requested_at.year == 2026
