@@ -4,11 +4,11 @@ that fails is published again by the poll tick, with the same id."""
 
 import dataclasses
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared import runtime
+from shared import ops, runtime
 from shared.events import TranscriptEvent
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest, parse_request
@@ -151,3 +151,20 @@ def test_a_failed_publish_is_published_by_the_poll_tick_with_the_same_id(
     assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).event_owed is False
     assert [e.id for e in events(stack)] == [early.id, early.id]  # a duplicate, with the same id
     assert early.id == first["id"]
+
+
+def test_a_reharvest_is_a_new_harvest_with_a_new_event_id(notify_stack):
+    stack = notify_stack()
+    job = stack.submit(["a.wav"])
+    finished(stack, job)
+    poll_and_harvest(stack)
+    [first] = events(stack)
+
+    report = ops.reharvest(stack.parts, JobKind.TRANSCRIPTION, [job], datetime.now(UTC), lambda _: None)
+
+    assert report.done == {job: "harvested"}
+    first_again, second = events(stack)
+    assert first_again == first
+    assert second.data.id == job
+    assert second.id != first.id
+    assert second.time > first.time
