@@ -5,6 +5,7 @@ connection string whose IngestionEndpoint is a local capture server; what the re
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 import requests
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
+from local.identity_endpoint import IdentityEndpoint
 from local.telemetry_capture import TelemetryCapture
+from local.tls import make_tls
 from shared.speech import SpeechClient, TranscriptionDefinition
 from shared.webhooks import EVENT_HEADER, SIGNATURE_HEADER, signature
 from tests.fixtures.emulator import EMULATOR_KEY
@@ -151,8 +154,7 @@ def test_telemetry_reaches_application_insights_through_the_exporters(azurite, f
     speech = [d for d in dependencies if "speech.operation" in d["data"]["baseData"]["properties"]]
     in_job = [d for d in speech if operation_id(d) == operation_id(harvested[0])]
     operations = {d["data"]["baseData"]["properties"]["speech.operation"] for d in in_job}
-    assert "GET /transcriptions/{id}" in operations
-    assert "GET /transcriptions/{id}/files" in operations
+    assert operations == {"GET /transcriptions/{id}/files"}  # the request carries the job: one call per job
     assert all(d["data"]["baseData"]["resultCode"] == "200" for d in in_job)
     assert {"speech.retries", "speech.throttled"} <= set(in_job[0]["data"]["baseData"]["properties"])
     # Storage calls are dependencies too (the Azure SDK's spans), in the same trace.
@@ -221,3 +223,35 @@ def test_a_job_completed_by_web_hook_is_traced_from_the_request_to_its_manifest(
     assert requests_seen["speech_webhook"] == operation_id(queued) == operation_id(harvested)
     assert requests_seen["harvest transcription"] == operation_id(harvested)
     assert secret not in json.dumps(envelopes)
+
+
+def test_entra_auth_sends_the_managed_identitys_token_over_tls(azurite, fresh_emulator, run_host, tmp_path):
+    """APPLICATIONINSIGHTS_AUTHENTICATION_STRING: the exporters authenticate with the user-assigned managed
+    identity it names (the App Service identity protocol, served locally), over HTTPS only."""
+    tls = make_tls(tmp_path)
+    client_id = str(uuid.uuid4())
+    env = stack_env(azurite, fresh_emulator, "2024-11-15", POLL_SCHEDULE="* * * * * *")
+    with (
+        IdentityEndpoint(client_ids=(client_id,)) as identity,
+        TelemetryCapture(certificate=(tls.cert_path, tls.key_path)) as capture,
+    ):
+        settings = {
+            **env,
+            **telemetry_env(capture),
+            **identity.environ(),
+            "APPLICATIONINSIGHTS_AUTHENTICATION_STRING": f"ClientId={client_id};Authorization=AAD",
+            "REQUESTS_CA_BUNDLE": str(tls.ca_path),
+        }
+        with run_host(REPO_ROOT, settings):
+            wait_for(
+                lambda: messages(capture.envelopes(), event="poll_tick"),
+                timeout=30,
+                what="a poll_tick record",
+            )
+    assert capture.authorizations()
+    assert all(a is not None and a.startswith("Bearer ") for a in capture.authorizations())
+    assert {(i.resource.rstrip("/"), i.client_id) for i in identity.issued} == {
+        ("https://monitor.azure.com", client_id)
+    }
+    everything = json.dumps(capture.envelopes())
+    assert not any(a.split(" ", 1)[1] in everything for a in capture.authorizations() if a)
