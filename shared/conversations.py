@@ -31,7 +31,7 @@ from shared.observations import conversation_observation, conversation_status
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.records import apply_observation, decide_and_save, resend_lost
 from shared.redact import redact_text
-from shared.replies import ApiModel, Reply, error_reply, json_reply
+from shared.replies import ApiModel, Reply, error_reply, json_reply, status_url
 from shared.settings import Settings
 from shared.speech import (
     ConversationClient,
@@ -50,7 +50,6 @@ from shared.states import (
     tracked,
     went_missing,
 )
-from shared.submission import status_url
 from shared.transcripts.derive import derive_from_phrases
 from shared.transcripts.model import Phrase, TranscriptHeader
 from shared.transcripts.timing import ticks_to_seconds

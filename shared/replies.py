@@ -15,9 +15,16 @@ from pydantic.alias_generators import to_camel
 
 from shared.redact import redact_text
 from shared.speech import AuthenticationError, SpeechError, ThrottledError
+from shared.states import JobKind
 
 JSON = "application/json"
 TEXT = "text/plain"
+STATUS_ROUTES = {JobKind.TRANSCRIPTION: "/api/transcriptions/", JobKind.CONVERSATION: "/api/conversations/"}
+
+
+def status_url(kind: JobKind, job_id: str) -> str:
+    """Where the API answers about a job (the Location of a 202)."""
+    return STATUS_ROUTES[kind] + job_id
 
 
 class ApiModel(BaseModel):

@@ -30,7 +30,7 @@ from shared.ledger import Ledger
 from shared.observations import observation_of
 from shared.queueing import HarvestQueue, RequestReason
 from shared.records import decide_and_save
-from shared.replies import ApiModel, Reply, error_reply, json_reply, service_error_reply
+from shared.replies import ApiModel, Reply, error_reply, json_reply, service_error_reply, status_url
 from shared.speech import (
     ApiVersion,
     LanguageIdentification,
@@ -43,7 +43,6 @@ from shared.speech import (
 from shared.speech.definitions import DEFAULT_TTL_HOURS, MAX_CONTENT_URLS, MAX_SPEAKERS, MAX_TTL_HOURS
 from shared.states import JobKind, JobRecord, LedgerState, submitted
 
-STATUS_ROUTES = {JobKind.TRANSCRIPTION: "/api/transcriptions/", JobKind.CONVERSATION: "/api/conversations/"}
 # Diarization asked for without a speaker count: the two-speaker case, as the service's basic diarization.
 DEFAULT_MAX_SPEAKERS = 2
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
@@ -230,10 +229,6 @@ def definition_for(request: SubmissionRequest, api_version: ApiVersion | str) ->
             if parameter in message:
                 message, field = message.replace(parameter, api_field), field or api_field
         raise InvalidSubmission(message, field) from None
-
-
-def status_url(kind: JobKind, job_id: str) -> str:
-    return STATUS_ROUTES[kind] + job_id
 
 
 def status_view(record: JobRecord, manifest_url: str | None) -> JobStatus:
