@@ -1,10 +1,13 @@
 """Storage connections read as the Functions host reads them: a connection string or the identity forms."""
 
+import json
+
 import pytest
 
 from shared.connections import ConnectionSettingsError, StorageConnection, read_connection
 from shared.content import is_azure_blob_url
 from shared.settings import SettingsError, load_settings
+from tests.fixtures.host import REPO_ROOT
 
 NAME = "AzureWebJobsStorage"
 APP = {
@@ -144,3 +147,11 @@ def test_a_connection_string_never_shows_in_a_repr():
 )
 def test_the_app_identity_is_offered_only_to_azure_blob_storage_over_https(url, offered):
     assert is_azure_blob_url(url) is offered
+
+
+def test_the_sample_settings_load_with_their_empty_identity_settings():
+    values = json.loads((REPO_ROOT / "local.settings.sample.json").read_text(encoding="utf-8"))["Values"]
+    settings = load_settings(values)
+    assert not settings.storage.uses_identity
+    assert settings.identity_client_id is None
+    assert {f"{NAME}__accountName", f"{NAME}__clientId", "AZURE_CLIENT_ID"} <= set(values)
