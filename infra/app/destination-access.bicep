@@ -1,6 +1,9 @@
 // Access to the destination container, new or existing (deployed into the destination's resource group).
 // The harvester writes there: Storage Blob Data Contributor on the container only, not the whole account.
-// The consumer example only reads: Storage Blob Data Reader on the same container.
+// The consumer example only reads: Storage Blob Data Reader on the same container. (Functions lists Blob Data
+// Owner and Queue Data Contributor for a blob trigger's connection, the queue part for its poison queue
+// webjobs-blobtrigger-poison on that account; the example keeps to reading, so a manifest that fails five
+// times is logged rather than queued there.)
 
 param accountName string
 param containerName string
