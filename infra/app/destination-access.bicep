@@ -2,8 +2,8 @@
 // The harvester writes there: Storage Blob Data Contributor on the container only, not the whole account.
 // The consumer example only reads: Storage Blob Data Reader on the same container. (Functions lists Blob Data
 // Owner and Queue Data Contributor for a blob trigger's connection, the queue part for its poison queue
-// webjobs-blobtrigger-poison on that account; the example keeps to reading, so a manifest that fails five
-// times is logged rather than queued there.)
+// webjobs-blobtrigger-poison on that account. The example keeps to reading; grant those two here if you want
+// manifests that failed five times kept on that queue.)
 
 param accountName string
 param containerName string
