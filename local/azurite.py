@@ -77,6 +77,8 @@ class Azurite:
     table_port: int = 0
     tls: TlsFiles | None = None
     oauth: bool = False
+    # More accounts next to the development account, name -> base64 key (Azurite's AZURITE_ACCOUNTS).
+    accounts: dict[str, str] = field(default_factory=dict, repr=False)
     _process: subprocess.Popen[str] | None = field(default=None, repr=False)
     _workdir: str | None = field(default=None, repr=False)
 
@@ -98,9 +100,14 @@ class Azurite:
             cmd += ["--cert", str(self.tls.cert_path), "--key", str(self.tls.key_path)]
         if self.oauth:
             cmd += ["--oauth", "basic"]
+        env = dict(os.environ)
+        if self.accounts:
+            listed = {ACCOUNT_NAME: ACCOUNT_KEY, **self.accounts}
+            env["AZURITE_ACCOUNTS"] = ";".join(f"{name}:{key}" for name, key in listed.items())
         self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
             cmd,
             cwd=self._workdir,
+            env=env,
             stdin=subprocess.PIPE,  # the watchdog pipe: never written, closed when this process ends
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -165,32 +172,41 @@ class Azurite:
     def scheme(self) -> str:
         return "https" if self.tls is not None else "http"
 
+    def endpoint(self, service: str, account: str = ACCOUNT_NAME) -> str:
+        """An account's blob, queue or table endpoint (Azurite names the account in the path)."""
+        port = {"blob": self.blob_port, "queue": self.queue_port, "table": self.table_port}[service]
+        return f"{self.scheme}://{self.host}:{port}/{account}"
+
     @property
     def blob_endpoint(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.blob_port}/{ACCOUNT_NAME}"
+        return self.endpoint("blob")
 
     @property
     def queue_endpoint(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.queue_port}/{ACCOUNT_NAME}"
+        return self.endpoint("queue")
 
     @property
     def table_endpoint(self) -> str:
-        return f"{self.scheme}://{self.host}:{self.table_port}/{ACCOUNT_NAME}"
+        return self.endpoint("table")
 
-    def identity_settings(self, name: str = "AzureWebJobsStorage") -> dict[str, str]:
-        """The identity-based form of connection `name` pointing here, as Flex templates set it (no key)."""
+    def identity_settings(
+        self, name: str = "AzureWebJobsStorage", account: str = ACCOUNT_NAME
+    ) -> dict[str, str]:
+        """The identity-based form of connection `name` to `account`, as Flex templates set it (no key)."""
         return {
-            f"{name}__blobServiceUri": self.blob_endpoint,
-            f"{name}__queueServiceUri": self.queue_endpoint,
-            f"{name}__tableServiceUri": self.table_endpoint,
+            f"{name}__{service}ServiceUri": self.endpoint(service, account)
+            for service in ("blob", "queue", "table")
         }
 
     @property
     def connection_string(self) -> str:
+        return self.connection_string_for(ACCOUNT_NAME, ACCOUNT_KEY)
+
+    def connection_string_for(self, account: str, key: str) -> str:
         return (
-            f"DefaultEndpointsProtocol={self.scheme};AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint={self.blob_endpoint};QueueEndpoint={self.queue_endpoint};"
-            f"TableEndpoint={self.table_endpoint};"
+            f"DefaultEndpointsProtocol={self.scheme};AccountName={account};AccountKey={key};"
+            f"BlobEndpoint={self.endpoint('blob', account)};QueueEndpoint={self.endpoint('queue', account)};"
+            f"TableEndpoint={self.endpoint('table', account)};"
         )
 
 

@@ -136,16 +136,17 @@ def _app_env(emulator: str, api_version: str) -> dict[str, str]:
     }
 
 
-def start_platform(stack: ExitStack, api_version: str, identity: bool) -> tuple[Azurite, dict[str, str]]:
-    """Azurite and the Speech emulator, and the app settings that reach them: keys and connection strings,
-    or (identity) only the settings a Flex deployment with a user-assigned identity has."""
+def start_platform(stack: ExitStack, api_version: str, identity: bool) -> tuple[str, dict[str, str]]:
+    """Azurite and the Speech emulator; the connection string with which the demo and the example consumer
+    read the app's storage; and the app settings: keys and connection strings, or (identity) only the
+    settings a Flex deployment with a user-assigned identity has."""
     if identity:
         platform = stack.enter_context(identity_stack())
-        azurite = platform.azurite
-        say(f"  azurite   {azurite.blob_endpoint}  (HTTPS, OAuth; CA {platform.tls.ca_path})")
+        say(f"  azurite   {platform.app_blob_endpoint}  (HTTPS, OAuth; CA {platform.tls.ca_path})")
         say(f"  identity  {platform.identity.endpoint}  (App Service protocol, user-assigned identity)")
         emulator = stack.enter_context(EmulatorServer(platform.emulator_config(phase_seconds=2.0)))
         settings = platform.app_settings()
+        observer = platform.app_account_connection_string
     else:
         azurite = stack.enter_context(Azurite())
         say(f"  azurite   {azurite.blob_endpoint}")
@@ -156,16 +157,16 @@ def start_platform(stack: ExitStack, api_version: str, identity: bool) -> tuple[
                 )
             )
         )
-        storage = azurite.connection_string
+        observer = azurite.connection_string
         settings = {
             "SPEECH_KEY": KEY,
-            "AzureWebJobsStorage": storage,
-            "DESTINATION_CONNECTION": storage,
+            "AzureWebJobsStorage": observer,
+            "DESTINATION_CONNECTION": observer,
             "DESTINATION_CONTAINER": "transcripts",
         }
     auth = "Entra tokens only" if identity else "key"
     say(f"  speech    {emulator.endpoint}  (emulator, API {api_version}, {auth})")
-    return azurite, {**_app_env(emulator.endpoint, api_version), **settings}
+    return observer, {**_app_env(emulator.endpoint, api_version), **settings}
 
 
 def _consumer_env(storage: str) -> dict[str, str]:
@@ -255,10 +256,8 @@ def main(argv: list[str] | None = None) -> int:
 
     with ExitStack() as stack:
         say("Starting the local stack:")
-        azurite, env = start_platform(stack, args.api_version, args.identity)
-        consumer = stack.enter_context(
-            local_host(_consumer_env(azurite.connection_string), app_dir=CONSUMER_DIR)
-        )
+        storage, env = start_platform(stack, args.api_version, args.identity)
+        consumer = stack.enter_context(local_host(_consumer_env(storage), app_dir=CONSUMER_DIR))
         say(f"  consumer  {consumer.base_url}  (examples/consumer, log: {consumer.log_path})")
         host = stack.enter_context(local_host(env, port=args.port))
         base_url = host.base_url
@@ -271,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         say("\nSubmitting sample jobs:")
         started = time.monotonic()
         ids = submit_all(base_url)
-        container = ContainerClient.from_connection_string(azurite.connection_string, "transcripts")
+        container = ContainerClient.from_connection_string(storage, "transcripts")
 
         def harvested() -> bool:
             return all(container.get_blob_client(f"transcriptions/{i}/manifest.json").exists() for i in ids)
@@ -285,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         status = requests.get(f"{base_url}/api/status", params={"code": FUNCTION_KEY}, timeout=10).json()
         say(f"GET /api/status -> {json.dumps(status['counts'])}")
         show(container, ids)
-        show_consumer(consumer, azurite.connection_string, ids)
+        show_consumer(consumer, storage, ids)
         if args.keep_running:
             say(f"\nStack is up. Function key: {FUNCTION_KEY}. Ctrl+C to stop.")
             stop = threading.Event()

@@ -8,18 +8,22 @@
   `__blobServiceUri` / `__queueServiceUri` / `__tableServiceUri`, plus IDENTITY_ENDPOINT and IDENTITY_HEADER,
   which the platform sets. No key, no connection string, no SAS.
 
-The Speech emulator for this platform runs without keys and verifies tokens with the endpoint's public key;
-its own result storage (Microsoft's side, not the app's) still uses Azurite's account key.
+The app's storage is an account of its own (`harvester`) whose key is random and never given to the app, so
+nothing could reach it by falling back to Azurite's well-known development key: only a token works. The Speech
+emulator for this platform runs without keys and verifies tokens with the endpoint's public key; its own
+result storage (Microsoft's side, not the app's) uses the development account and its key.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +35,7 @@ from local.tls import TlsFiles, make_tls
 # The user-assigned identity's client id (a fixed, made-up value: it names an identity, it grants nothing).
 USER_ASSIGNED_CLIENT_ID = "5b1a6c8e-7f0d-4c2e-9a3b-1d2e3f405162"
 CA_BUNDLE = "REQUESTS_CA_BUNDLE"
+APP_ACCOUNT = "harvester"
 
 
 @dataclass(frozen=True)
@@ -38,11 +43,26 @@ class IdentityStack:
     tls: TlsFiles
     azurite: Azurite
     identity: IdentityEndpoint
+    app_account_key: str = field(repr=False)  # for observers (tests, the demo's viewer); never the app's
+
+    @property
+    def app_account_credential(self) -> dict[str, str]:
+        """The app account's shared key, as an SDK credential: what an observer reads results with."""
+        return {"account_name": APP_ACCOUNT, "account_key": self.app_account_key}
+
+    @property
+    def app_account_connection_string(self) -> str:
+        """The same for observers that take a connection string (the demo's viewer and example consumer)."""
+        return self.azurite.connection_string_for(APP_ACCOUNT, self.app_account_key)
+
+    @property
+    def app_blob_endpoint(self) -> str:
+        return self.azurite.endpoint("blob", APP_ACCOUNT)
 
     def storage_settings(self, name: str = "AzureWebJobsStorage") -> dict[str, str]:
-        """An identity-based connection `name` to this Azurite, as a Flex deployment sets it."""
+        """An identity-based connection `name` to the app's account, as a Flex deployment sets it."""
         return {
-            **self.azurite.identity_settings(name),
+            **self.azurite.identity_settings(name, APP_ACCOUNT),
             f"{name}__credential": "managedidentity",
             f"{name}__clientId": USER_ASSIGNED_CLIENT_ID,
         }
@@ -57,7 +77,7 @@ class IdentityStack:
         settings = {
             **self.storage_settings(),
             **self.platform_settings(),
-            "DESTINATION_CONTAINER_URL": f"{self.azurite.blob_endpoint}/transcripts",
+            "DESTINATION_CONTAINER_URL": f"{self.app_blob_endpoint}/transcripts",
         }
         settings.update(overrides)
         return settings
@@ -82,9 +102,10 @@ def identity_stack() -> Iterator[IdentityStack]:
         tls = make_tls(workdir)
         os.environ[CA_BUNDLE] = str(tls.ca_path)
         stack.callback(_restore, CA_BUNDLE, previous)
-        azurite = stack.enter_context(Azurite(tls=tls, oauth=True))
+        key = base64.b64encode(secrets.token_bytes(64)).decode("ascii")
+        azurite = stack.enter_context(Azurite(tls=tls, oauth=True, accounts={APP_ACCOUNT: key}))
         identity = stack.enter_context(IdentityEndpoint(client_ids=(USER_ASSIGNED_CLIENT_ID,)))
-        yield IdentityStack(tls, azurite, identity)
+        yield IdentityStack(tls, azurite, identity, key)
 
 
 def _restore(name: str, value: str | None) -> None:

@@ -5,7 +5,9 @@ this run), a managed-identity endpoint speaking the App Service protocol (azure-
 it for tokens), and a Speech emulator with local authentication disabled, which accepts only tokens signed by
 that endpoint for https://cognitiveservices.azure.com. Azurite still honours shared key, so the test proves no
 key is used by giving the app none: its settings and this process's environment hold no key, connection
-string or SAS, and every token the identity endpoint issued went to the user-assigned identity.
+string or SAS; its storage account's key is random and known only to Azurite and the test's observer, so no
+fallback to the well-known development key could work; and every token the identity endpoint issued went to
+the user-assigned identity.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
+from azure.core.exceptions import ClientAuthenticationError
 from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
-from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
+from local.azurite import ACCOUNT_KEY
 from local.identity_endpoint import COGNITIVE_SERVICES_AUDIENCE, STORAGE_AUDIENCE, Issued
-from local.identity_stack import USER_ASSIGNED_CLIENT_ID, IdentityStack, identity_stack
+from local.identity_stack import APP_ACCOUNT, USER_ASSIGNED_CLIENT_ID, IdentityStack, identity_stack
 from local.speech_emulator import EmulatorServer
 from tests.fixtures.host import REPO_ROOT
 from tests.fixtures.waiting import wait_for
@@ -33,9 +36,6 @@ from tests.fixtures.waiting import wait_for
 pytestmark = pytest.mark.e2e
 
 SECRET_MARKERS = ("AccountKey", ACCOUNT_KEY, "sig=", "SharedAccessSignature", "UseDevelopmentStorage")
-# The test plays the customer (who makes the SAS of a job's destinationContainerUrl: a request, not a
-# setting) and the observer who reads the results; the app never gets this key.
-ACCOUNT_KEY_CREDENTIAL = {"account_name": ACCOUNT_NAME, "account_key": ACCOUNT_KEY}
 STORAGE_SETTINGS = ("AzureWebJobsStorage", "SPEECH_KEY", "DESTINATION_CONNECTION", "AZURE_CLIENT_ID")
 
 
@@ -55,7 +55,7 @@ def app_env(platform: IdentityStack, emulator: EmulatorServer, **overrides: str)
     suffix = uuid.uuid4().hex[:10]
     return platform.app_settings(
         SPEECH_ENDPOINT=emulator.endpoint,
-        DESTINATION_CONTAINER_URL=f"{platform.azurite.blob_endpoint}/dest-{suffix}",
+        DESTINATION_CONTAINER_URL=f"{platform.app_blob_endpoint}/dest-{suffix}",
         HARVEST_QUEUE=f"harvest-{suffix}",
         LEDGER_TABLE=f"ledger{suffix}",
         POLL_SCHEDULE="* * * * * *",
@@ -64,9 +64,9 @@ def app_env(platform: IdentityStack, emulator: EmulatorServer, **overrides: str)
     )
 
 
-def assert_no_secret(env: dict[str, str]) -> None:
+def assert_no_secret(env: dict[str, str], platform: IdentityStack) -> None:
     for name, value in env.items():
-        for marker in SECRET_MARKERS:
+        for marker in (*SECRET_MARKERS, platform.app_account_key):
             assert marker not in value, f"{name} holds a key, connection string or SAS"
     for name in STORAGE_SETTINGS:
         assert name not in env
@@ -74,25 +74,26 @@ def assert_no_secret(env: dict[str, str]) -> None:
 
 
 def customer_container_sas(platform: IdentityStack, name: str) -> str:
-    """A destinationContainerUrl for one job, as a customer makes it (in the request, not in a setting)."""
-    BlobServiceClient(platform.azurite.blob_endpoint, credential=ACCOUNT_KEY_CREDENTIAL).create_container(
-        name
-    )
+    """A destinationContainerUrl for one job, as a customer makes it (in the request, not in a setting). The
+    test plays the customer and, below, the observer who reads the results: the app never gets this key."""
+    BlobServiceClient(
+        platform.app_blob_endpoint, credential=platform.app_account_credential
+    ).create_container(name)
     sas = generate_container_sas(
-        ACCOUNT_NAME,
+        APP_ACCOUNT,
         name,
-        account_key=ACCOUNT_KEY,
+        account_key=platform.app_account_key,
         permission=ContainerSasPermissions(read=True, add=True, create=True, write=True, list=True),
         expiry=datetime.now(UTC) + timedelta(hours=1),
     )
-    return f"{platform.azurite.blob_endpoint}/{name}?{sas}"
+    return f"{platform.app_blob_endpoint}/{name}?{sas}"
 
 
 def test_submit_poll_queue_harvest_with_identity_only(platform, entra_emulator, run_host, monkeypatch):
     for name in STORAGE_SETTINGS:
         monkeypatch.delenv(name, raising=False)
     env = app_env(platform, entra_emulator)
-    assert_no_secret(env)
+    assert_no_secret(env, platform)
     their_container = f"theirs-{uuid.uuid4().hex[:10]}"
     destination_url = customer_container_sas(platform, their_container)
     platform.identity.issued.clear()
@@ -139,7 +140,7 @@ def test_submit_poll_queue_harvest_with_identity_only(platform, entra_emulator, 
 
     # The harvest read and wrote through the identity: the app's destination has both jobs' outputs, and
     # the files the service wrote into the customer's container (plain URLs) were copied byte-exact.
-    observer = BlobServiceClient(platform.azurite.blob_endpoint, credential=ACCOUNT_KEY_CREDENTIAL)
+    observer = BlobServiceClient(platform.app_blob_endpoint, credential=platform.app_account_credential)
     container = observer.get_container_client(env["DESTINATION_CONTAINER_URL"].rsplit("/", 1)[1])
     manifests = {
         job: json.loads(container.download_blob(f"transcriptions/{job}/manifest.json").readall())
@@ -201,3 +202,12 @@ def test_a_half_given_connection_stops_the_app_naming_the_missing_setting(platfo
         "AzureWebJobsStorage: connection 'AzureWebJobsStorage' is identity-based but incomplete: "
         "set AzureWebJobsStorage__tableServiceUri" in result.stdout + result.stderr
     )
+
+
+def test_the_apps_account_is_out_of_reach_of_the_development_key(platform):
+    """So nothing in the app can have reached its storage with Azurite's well-known key."""
+    dev_key = {"account_name": APP_ACCOUNT, "account_key": ACCOUNT_KEY}
+    with pytest.raises(ClientAuthenticationError):
+        next(iter(BlobServiceClient(platform.app_blob_endpoint, credential=dev_key).list_containers()))
+    owner = BlobServiceClient(platform.app_blob_endpoint, credential=platform.app_account_credential)
+    assert isinstance(list(owner.list_containers()), list)  # the account exists; only its own key opens it
