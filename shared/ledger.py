@@ -21,6 +21,7 @@ from shared.connections import StorageConnection
 from shared.states import JobKind, JobRecord, LedgerState
 
 _POLLER_PARTITION = "poller"
+BY_KEYS = 14  # RowKeys per query: Azure Tables allows 15 comparisons in a filter, one is the PartitionKey
 _RECORD_FIELDS = tuple(name for name in JobRecord.model_fields if name not in ("kind", "id", "etag"))
 
 
@@ -92,13 +93,39 @@ class Ledger:
         etag = self._write(_to_entity(record), record.etag, f"{record.kind.value} {record.id}")
         return record.model_copy(update={"etag": etag})
 
-    def query(self, kind: JobKind, states: Iterable[LedgerState] | None = None) -> Iterator[JobRecord]:
+    def query(
+        self,
+        kind: JobKind,
+        states: Iterable[LedgerState] | None = None,
+        *,
+        first_seen_before: datetime | None = None,
+    ) -> Iterator[JobRecord]:
+        """Rows of one kind, in these states, first seen at or before a time (filtered by the table)."""
         clauses = [f"PartitionKey eq '{kind.value}'"]
         chosen = list(states or [])
         if chosen:
             clauses.append("(" + " or ".join(f"state eq '{s.value}'" for s in chosen) + ")")
-        for entity in self._table.query_entities(" and ".join(clauses)):
+        parameters: dict[str, Any] = {}
+        if first_seen_before is not None:
+            clauses.append("first_seen le @before")
+            parameters["before"] = first_seen_before
+        for entity in self._table.query_entities(" and ".join(clauses), parameters=parameters or None):
             yield _from_entity(entity)
+
+    def get_many(self, kind: JobKind, job_ids: Iterable[str]) -> dict[str, JobRecord]:
+        """The rows of these jobs that exist, by id: only the rows asked for, a few queries for a page of 100
+        (a filter may hold at most 15 comparisons, so RowKeys go BY_KEYS at a time), never the whole ledger."""
+        wanted = sorted(set(job_ids))
+        found: dict[str, JobRecord] = {}
+        for start in range(0, len(wanted), BY_KEYS):
+            chunk = wanted[start : start + BY_KEYS]
+            names = {f"k{index}": job_id for index, job_id in enumerate(chunk)}
+            keys = " or ".join(f"RowKey eq @{name}" for name in names)
+            query = f"PartitionKey eq @kind and ( {keys} )"  # the SDK reads @names up to a space
+            for entity in self._table.query_entities(query, parameters={"kind": kind.value, **names}):
+                record = _from_entity(entity)
+                found[record.id] = record
+        return found
 
     def owing_events(self, kind: JobKind) -> Iterator[JobRecord]:
         """Harvested jobs whose transcript-ready event is not yet published."""
@@ -109,9 +136,6 @@ class Ledger:
     def tracked_ids(self, kind: JobKind) -> set[str]:
         query = f"PartitionKey eq '{kind.value}' and tracked eq true"
         return {e["RowKey"] for e in self._table.query_entities(query, select=["RowKey"])}
-
-    def known(self, kind: JobKind) -> dict[str, JobRecord]:
-        return {record.id: record for record in self.query(kind)}
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Counts per kind and state, for the status endpoint."""

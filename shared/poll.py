@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -37,7 +38,7 @@ from shared.states import (
 )
 
 RECONCILE_PAGE = 100
-PREFETCH_ABOVE = 20
+MAX_RECONCILE_PAGES = 10  # a tick never lists more than this many reconcile pages
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
 GONE_REASON = "not found in the service (deleted, or its time to live ran out)"
 _POLLER = "transcriptions"
@@ -51,6 +52,15 @@ def _pages(pager: ItemPaged[Transcription]) -> Iterator[list[Transcription]]:
 def odata_time(value: datetime) -> str:
     """The filter literal the service accepts: UTC, whole seconds, unquoted."""
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def reconcile_pages(total: int, skip: int, *, elapsed: timedelta, interval: timedelta) -> int:
+    """How many pages of 100 this tick's reconcile lists: enough to stay on course to finish the sweep of
+    `total` jobs (as many as the last sweep found) within 90% of its interval, whatever the tick rate, and at
+    least one. With N jobs and t ticks per interval that is about N / (100 * 0.9 t) pages a tick: one while
+    N stays under 90 * t (5,400 at one tick a minute), more only when a single page a tick could not finish."""
+    due = total * min(1.0, elapsed / (0.9 * interval))
+    return max(1, min(MAX_RECONCILE_PAGES, math.ceil((due - skip) / RECONCILE_PAGE)))
 
 
 @dataclass
@@ -162,17 +172,19 @@ class Poller:
         source: str,
     ) -> None:
         for page in pages:
-            # A big page (backfill, reconcile) reads the ledger once instead of once per job.
-            known = self.ledger.known(JobKind.TRANSCRIPTION) if len(page) > PREFETCH_ABOVE else None
+            report.listed += len(page)
+            listed = []
             for transcription in page:
-                report.listed += 1
                 try:
                     layout.validate_job_id(JobKind.TRANSCRIPTION, transcription.id)
                 except ValueError as error:  # no ledger row or request can carry it: say so and go on
                     logs.event("listed_entity_refused", logging.WARNING, problem=str(error))
                     continue
-                if tracked is not None and transcription.id not in tracked:
-                    continue
+                if tracked is None or transcription.id in tracked:
+                    listed.append(transcription)
+            # Only the rows this page needs, in a few queries (never the whole ledger, never one per job).
+            known = self.ledger.get_many(JobKind.TRANSCRIPTION, [t.id for t in listed]) if listed else {}
+            for transcription in listed:
                 saved = apply_observation(
                     self.ledger,
                     self.queue,
@@ -203,19 +215,24 @@ class Poller:
                 return state
             state = state.model_copy(update={"reconcile_skip": 0, "reconcile_started": now})
         skip = state.reconcile_skip or 0
+        wanted = reconcile_pages(
+            state.known_total, skip, elapsed=now - (state.reconcile_started or now), interval=interval
+        )
         pages = cast(
             "PageIterator[Transcription]",
             self.speech.list_transcriptions(top=RECONCILE_PAGE, skip=skip).by_page(),
         )
-        page = list(next(pages, []))
         report.reconcile_page = True
-        self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")
-        if len(page) < RECONCILE_PAGE or pages.continuation_token is None:
-            report.reconcile_finished = True
-            return state.model_copy(
-                update={"reconcile_skip": None, "reconcile_finished": now, "known_total": skip + len(page)}
-            )
-        return state.model_copy(update={"reconcile_skip": skip + len(page)})
+        for _ in range(wanted):
+            page = list(next(pages, []))
+            self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")
+            skip += len(page)
+            if len(page) < RECONCILE_PAGE or pages.continuation_token is None:
+                report.reconcile_finished = True
+                return state.model_copy(
+                    update={"reconcile_skip": None, "reconcile_finished": now, "known_total": skip}
+                )
+        return state.model_copy(update={"reconcile_skip": skip})
 
     def _housekeeping(self, report: TickReport, now: datetime, *, may_confirm: bool) -> None:
         pending_after = timedelta(minutes=self.settings.pending_warning_minutes)

@@ -19,7 +19,17 @@ from shared import logs, telemetry
 from shared.ledger import ConcurrencyError, Ledger
 from shared.queueing import HarvestQueue, HarvestRequest, RequestReason
 from shared.redact import scrub_json
-from shared.states import Decision, JobKind, JobRecord, LedgerState, Observation, observe, resend
+from shared.states import (
+    QUEUED_LOST_AFTER,
+    STALE_AFTER,
+    Decision,
+    JobKind,
+    JobRecord,
+    LedgerState,
+    Observation,
+    observe,
+    resend,
+)
 
 ATTEMPTS = 5
 
@@ -142,8 +152,13 @@ def resend_lost(
     """The one loop that sends lost harvest requests again, for every job kind (see shared.states.is_lost):
     a Harvesting job whose heartbeat stopped, a Queued job whose message is gone. Returns the ids re-sent."""
     idle = queue_idle(queue)
+    # Only rows old enough to be lost are read: a request is lost at the earliest this long after the job was
+    # first seen, so an idle tick reads no row of a large, healthy backlog.
+    cutoff = now - min(after, QUEUED_LOST_AFTER, STALE_AFTER)
     candidates = (
-        records if records is not None else ledger.query(kind, [LedgerState.QUEUED, LedgerState.HARVESTING])
+        records
+        if records is not None
+        else ledger.query(kind, [LedgerState.QUEUED, LedgerState.HARVESTING], first_seen_before=cutoff)
     )
     sent = []
     for record in candidates:

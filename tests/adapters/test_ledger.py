@@ -1,5 +1,5 @@
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -74,3 +74,22 @@ def test_poller_state_is_versioned(ledger):
     ledger.save_poller_state("transcriptions", saved.model_copy(update={"reconcile_skip": 100}))
     with pytest.raises(ConcurrencyError):
         ledger.save_poller_state("transcriptions", saved)
+
+
+def test_get_many_reads_only_the_rows_asked_for_in_chunks(ledger):
+    saved = [ledger.save(new_record()) for _ in range(30)]
+    absent = str(uuid.uuid4())
+    asked = [r.id for r in saved[:20]] + [absent]
+    found = ledger.get_many(JobKind.TRANSCRIPTION, asked)
+    assert set(found) == {
+        r.id for r in saved[:20]
+    }  # more than one query's worth of keys; the absent one is not there
+    assert found[saved[0].id] == saved[0]
+    assert ledger.get_many(JobKind.TRANSCRIPTION, []) == {}
+
+
+def test_query_reads_only_rows_first_seen_before_a_time(ledger):
+    old = ledger.save(new_record().model_copy(update={"first_seen": NOW - timedelta(hours=1)}))
+    ledger.save(new_record())
+    rows = list(ledger.query(JobKind.TRANSCRIPTION, first_seen_before=NOW - timedelta(minutes=1)))
+    assert [r.id for r in rows] == [old.id]
