@@ -9,11 +9,14 @@ files, and the protocol enqueues the continuation.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
@@ -23,6 +26,7 @@ from shared import layout, logs
 from shared.content import ContentError, ContentExpiredError, ContentReader
 from shared.destination import Destination, Written
 from shared.harvesting import Found, Harvest, Outcome
+from shared.inorder import InOrder
 from shared.ledger import Ledger
 from shared.manifest import (
     BlobEntry,
@@ -142,53 +146,88 @@ class Harvester:
     def _harvest_files(
         self, job_id: str, files: list[TranscriptionFile], started: float, locale: str | None
     ) -> tuple[list[ResultEntry], ReportSummary | None, bool]:
-        taken: set[str] = set()
+        """Up to HARVEST_FILE_CONCURRENCY files at once, started in file order; a file's stem is still taken in
+        file order (shared.inorder). Out of the time budget, no further file starts: those under way finish,
+        so the files done are always the first ones, and the continuation reuses them."""
         # Names that clean alike still get a blob each, the same ones on every redelivery or continuation.
-        raw_paths = layout.raw_blobs(self.prefix, JobKind.TRANSCRIPTION, job_id, map(stored_name, files))
-        results: list[ResultEntry] = []
-        report: ReportSummary | None = None
-        refreshes = 0
-        index = 0
-        while index < len(files):
-            if results and self.monotonic() - started > self.settings.harvest_time_budget_seconds:
-                return results, report, False
-            file = files[index]
-            try:
-                entry, file_report = self._harvest_file(
-                    job_id, file, raw_paths[stored_name(file)], taken, locale
-                )
-            except ContentExpiredError as error:
-                refreshes += 1
-                if refreshes > MAX_REFRESHES:
-                    raise
-                logs.event("sas_refresh", id=job_id, file=stored_name(file), error=str(error))
-                fresh = {stored_name(f): f for f in self._list_files(job_id)}
-                if stored_name(file) not in fresh:
-                    raise
-                files[index:] = [fresh.get(stored_name(f), f) for f in files[index:]]
-                continue
-            results.append(entry)
-            report = file_report or report
-            index += 1
-        return results, report, True
+        job = _JobFiles(
+            job_id,
+            _Listing(files, lambda: self._list_files(job_id)),
+            # Names that clean alike still get a blob each, the same ones on every redelivery or continuation.
+            layout.raw_blobs(self.prefix, JobKind.TRANSCRIPTION, job_id, map(stored_name, files)),
+            locale,
+        )
+        done: dict[int, tuple[ResultEntry, ReportSummary | None]] = {}
+        limit = self.settings.harvest_file_concurrency
+        finished = True
 
-    def _harvest_file(
-        self, job_id: str, file: TranscriptionFile, raw_path: str, taken: set[str], locale: str | None
+        def one(index: int) -> None:
+            try:
+                done[index] = self._harvest_file(job, index)
+            except BaseException:
+                job.order.abort()
+                raise
+
+        with ThreadPoolExecutor(limit, thread_name_prefix=f"harvest-{job_id[:8]}") as pool:
+            running: set[Future[None]] = set()
+            try:
+                for index in range(len(files)):
+                    if index and self.monotonic() - started > self.settings.harvest_time_budget_seconds:
+                        finished = False
+                        break
+                    if len(running) >= limit:
+                        completed, running = wait(running, return_when=FIRST_COMPLETED)
+                        for future in completed:
+                            future.result()
+                    # Each file runs in the invocation's context: its trace, its Speech-call meter.
+                    running.add(pool.submit(contextvars.copy_context().run, one, index))
+            finally:
+                completed, _ = wait(running)
+            for future in completed:
+                future.result()
+        results = [done[index][0] for index in sorted(done)]
+        reports = [done[index][1] for index in sorted(done) if done[index][1] is not None]
+        return results, reports[-1] if reports else None, finished
+
+    def _harvest_file(self, job: _JobFiles, index: int) -> tuple[ResultEntry, ReportSummary | None]:
+        while True:
+            file = job.listing.current(index)
+            try:
+                return self._harvest_one(job, index, file)
+            except ContentExpiredError as error:
+                logs.event("sas_refresh", id=job.job_id, file=stored_name(file), error=str(error))
+                job.listing.refresh(index, file)
+
+    def _harvest_one(
+        self, job: _JobFiles, index: int, file: TranscriptionFile
     ) -> tuple[ResultEntry, ReportSummary | None]:
         name = stored_name(file)
+        raw_path = job.raw_paths[name]
         previous = self.destination.find(raw_path)
         if previous is not None and file.kind != REPORT_KIND:
-            reused = self._reuse(job_id, file, previous, taken)
+            reused = self._reuse(job.job_id, file, previous)
             if reused is not None:
-                return reused, None
+                entry, stem = reused
+                with job.order.turn(index):
+                    if stem:
+                        job.taken.add(stem)
+                return entry, None
         url = file.content_url
         if not url:
             raise ContentError(f"{name}: the service gave no contentUrl")
-        metadata = {"transcriptionid": job_id, "sourcefile": header_safe(name), "kind": file.kind or ""}
+        metadata = {"transcriptionid": job.job_id, "sourcefile": header_safe(name), "kind": file.kind or ""}
         if file.kind == REPORT_KIND:
-            return self._harvest_report(raw_path, url, metadata, file)
+            report = self._harvest_report(raw_path, url, metadata, file)
+            with job.order.turn(index):
+                return report
         return self._harvest_result(
-            job_id, file, raw_path=raw_path, url=url, metadata=metadata, taken=taken, locale=locale
+            job.job_id,
+            file,
+            raw_path=raw_path,
+            url=url,
+            metadata=metadata,
+            stem_turn=lambda source: job.stem(index, source, name),
+            locale=job.locale,
         ), None
 
     def _harvest_report(
@@ -217,7 +256,7 @@ class Harvester:
         raw_path: str,
         url: str,
         metadata: dict[str, str],
-        taken: set[str],
+        stem_turn: Callable[[str | None], str],
         locale: str | None,
     ) -> ResultEntry:
         parse = file.kind == RESULT_KIND
@@ -239,7 +278,10 @@ class Harvester:
             outcome = derived.outcome
             source = strip_sas(outcome.source) if outcome.source else None
             source_header = header_safe(source or "")
-            stem = transcript_stem(outcome.source, stored_name(file), taken) if parse else None
+            # The stem waits for the earlier files' (file order); a file that is not a result takes its turn too.
+            stem: str | None = stem_turn(outcome.source)
+            if not parse:
+                stem = None
             transcripts: list[DerivedEntry] = []
             for output in derived.outputs:
                 path = layout.transcript_blob(
@@ -275,13 +317,13 @@ class Harvester:
         )
 
     def _reuse(
-        self, job_id: str, file: TranscriptionFile, raw: Written, taken: set[str]
-    ) -> ResultEntry | None:
-        """A raw copy exists (it is committed after its transcripts): rebuild the entry without downloading."""
+        self, job_id: str, file: TranscriptionFile, raw: Written
+    ) -> tuple[ResultEntry, str | None] | None:
+        """A raw copy exists (it is committed after its transcripts): rebuild the entry without downloading;
+        with the stem it took, which the caller marks taken in file order."""
         stem = raw.metadata.get("stem") or None
         transcripts: list[DerivedEntry] = []
         if stem:
-            taken.add(stem)
             for extension in sorted(self.settings.output_formats):
                 path = layout.transcript_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, stem, extension)
                 found = self.destination.find(path)
@@ -291,7 +333,7 @@ class Harvester:
                     DerivedEntry(format=extension, blob=path, size=found.size, sha256=found.sha256)
                 )
         source = raw.metadata.get("source")
-        return ResultEntry(
+        entry = ResultEntry(
             name=stored_name(file),
             kind=file.kind,
             source=source or None,
@@ -301,6 +343,7 @@ class Harvester:
             validation=Validation(valid=raw.metadata.get("valid", "true") == "true"),
             transcripts=sorted(transcripts, key=lambda t: t.format),
         )
+        return entry, stem
 
     def _manifest(
         self,
@@ -360,3 +403,51 @@ def summarize_report(data: bytes) -> tuple[ReportSummary | None, Validation]:
         failures=failures,
     )
     return summary, Validation(valid=True)
+
+
+@dataclass
+class _JobFiles:
+    """What the files of one job harvested at once share: the file list, their raw blob names, the stems
+    taken so far (in file order) and the turnstile that keeps that order."""
+
+    job_id: str
+    listing: _Listing
+    raw_paths: dict[str, str]
+    locale: str | None
+    taken: set[str] = field(default_factory=set)
+    order: InOrder = field(default_factory=InOrder)
+
+    def stem(self, index: int, source: str | None, name: str) -> str:
+        """The transcript stem of file `index`, once every earlier file has taken its own."""
+        with self.order.turn(index):
+            return transcript_stem(source, name, self.taken)
+
+
+class _Listing:
+    """The job's file list, shared by the files harvested at once: when a contentUrl's SAS has expired, the
+    first file to notice lists the files again for fresh URLs (at most MAX_REFRESHES times a harvest); the
+    others pick the fresh URLs up."""
+
+    def __init__(self, files: list[TranscriptionFile], relist: Callable[[], list[TranscriptionFile]]) -> None:
+        self._files = list(files)
+        self._relist = relist
+        self._refreshes = 0
+        self._lock = threading.Lock()
+
+    def current(self, index: int) -> TranscriptionFile:
+        with self._lock:
+            return self._files[index]
+
+    def refresh(self, index: int, expired: TranscriptionFile) -> None:
+        with self._lock:
+            if self._files[index] is not expired:
+                return  # another file refreshed the list since this one read its URL
+            self._refreshes += 1
+            if self._refreshes > MAX_REFRESHES:
+                raise ContentExpiredError(
+                    f"{stored_name(expired)}: the SAS kept expiring after {MAX_REFRESHES} refreshes"
+                )
+            fresh = {stored_name(f): f for f in self._relist()}
+            if stored_name(expired) not in fresh:
+                raise ContentExpiredError(f"{stored_name(expired)}: no longer in the file list")
+            self._files = [fresh.get(stored_name(f), f) for f in self._files]

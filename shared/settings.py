@@ -119,6 +119,9 @@ class Settings(BaseModel):
         default=120, alias="SAS_VALIDITY_MINUTES"
     )
     max_dequeue_count: Annotated[int, Field(ge=1)] = Field(default=5, alias="HARVEST_MAX_ATTEMPTS")
+    harvest_file_concurrency: Annotated[int, Field(ge=1, le=32)] = Field(
+        default=8, alias="HARVEST_FILE_CONCURRENCY"
+    )
     speech_rate_limit: Annotated[int, Field(ge=1)] = Field(default=100, alias="SPEECH_RATE_LIMIT")
     speech_rate_scope: RateScope = Field(default=RateScope.APP, alias="SPEECH_RATE_SCOPE")
 

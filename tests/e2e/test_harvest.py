@@ -378,3 +378,23 @@ def test_harvest_over_its_time_budget_continues_in_a_new_message(make_stack):
     assert len(manifest["results"]) == 4
     after = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
     assert all(after[name] == etag for name, etag in done_before.items())
+
+
+def test_files_harvested_in_parallel_take_their_stems_in_file_order(make_stack):
+    stack = make_stack(HARVEST_FILE_CONCURRENCY="8", OUTPUT_FORMATS="txt")
+    # Twelve inputs with one name; the first files are the largest, so they finish downloading last.
+    names = [f"call.wav?phrases={60 - 5 * i}" for i in range(12)]
+    job = stack.submit(names)
+    finished(stack, job)
+    report, outcomes = poll_and_harvest(stack)
+    assert outcomes == [Outcome.HARVESTED]
+    results = [r for r in stack.manifest(job)["results"] if r["kind"] == "Transcription"]
+    assert [r["name"] for r in results] == sorted(r["name"] for r in results)  # the manifest is in file order
+    stems = [r["transcripts"][0]["blob"].rsplit("/", 1)[-1] for r in results]
+    assert stems == ["call.txt"] + [f"call-{n}.txt" for n in range(2, 13)]
+    blobs = stack.blobs(job)
+    for result, stem in zip(results, stems, strict=True):
+        # Each stem holds the transcript of its own file, whatever finished first.
+        assert stack.parts.destination.find(result["blob"]).metadata["stem"] == stem.removesuffix(".txt")
+        last = json.loads(blobs[result["blob"]])["recognizedPhrases"][-1]["nBest"][0]["display"]
+        assert last in blobs[f"transcriptions/{job}/transcript/{stem}"].decode()
