@@ -386,7 +386,7 @@ def test_files_harvested_in_parallel_take_their_stems_in_file_order(make_stack):
     names = [f"call.wav?phrases={60 - 5 * i}" for i in range(12)]
     job = stack.submit(names)
     finished(stack, job)
-    report, outcomes = poll_and_harvest(stack)
+    _, outcomes = poll_and_harvest(stack)
     assert outcomes == [Outcome.HARVESTED]
     results = [r for r in stack.manifest(job)["results"] if r["kind"] == "Transcription"]
     assert [r["name"] for r in results] == sorted(r["name"] for r in results)  # the manifest is in file order
