@@ -35,9 +35,19 @@ def local_host(
         log_path = Path(log.name)
     with log_path.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603 - fixed argv
-            [sys.executable, "-m", "local.host", "--app-dir", str(app_dir), "--port", str(port)],
+            [
+                sys.executable,
+                "-m",
+                "local.host",
+                "--app-dir",
+                str(app_dir),
+                "--port",
+                str(port),
+                "--exit-with-parent",
+            ],
             cwd=REPO_ROOT,
             env={**os.environ, **env},
+            stdin=subprocess.PIPE,  # never written: it closes when this process ends, and the host stops
             stdout=sink,
             stderr=subprocess.STDOUT,
         )

@@ -36,6 +36,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "<app-dir>/local.settings.json")  # fmt: skip
     parser.add_argument("--azurite", action="store_true", help="start an Azurite and point "
                         f"{DEFAULT_CONNECTION} at it (unless set in the environment)")  # fmt: skip
+    parser.add_argument("--exit-with-parent", action="store_true", help="stop, as on SIGTERM, when stdin "
+                        "reaches end-of-file (the parent holds the pipe; it closes however the parent ends)")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -44,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda received, _frame: stop.set())
+    if args.exit_with_parent:
+        threading.Thread(target=_stop_at_end_of_input, args=(stop,), name="parent-watch", daemon=True).start()
     with contextlib.ExitStack() as stack:
         host = Host(
             args.app_dir, port=args.port, host=args.host, settings_path=args.settings, log_stream=sys.stdout
@@ -70,6 +74,14 @@ def main(argv: list[str] | None = None) -> int:
                 log.error("The host stopped on its own; exiting")
                 return 1
     return 0
+
+
+def _stop_at_end_of_input(stop: threading.Event) -> None:
+    """Read stdin until end-of-file: the parent that started us has ended, so we end too."""
+    # os.read, not sys.stdin: a buffered reader's lock, held by this thread, would abort interpreter shutdown.
+    while os.read(0, 65536):
+        pass
+    stop.set()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Azurite dies with the process that started it, whatever kills that process (local/azurite_child.js)."""
+"""Azurite (local/azurite_child.js) and the local host (`--exit-with-parent`) die with the process that
+started them, whatever kills that process."""
 
 import os
 import re
@@ -69,6 +70,38 @@ def test_azurite_of_the_local_host_dies_when_the_host_is_killed():
         parent.kill()
         parent.wait(timeout=10)
         wait_for(lambda: not listening(port), timeout=15, what="the host's Azurite to stop")
+    finally:
+        parent.kill()
+        parent.wait()
+
+
+# A real parent of a host: the demo's and the benches' helper, on a small app, with its own Azurite.
+HOST_PARENT = """
+import threading
+from pathlib import Path
+from local.azurite import Azurite
+from local.host_process import local_host
+with Azurite() as azurite, local_host(
+    {"AzureWebJobsStorage": azurite.connection_string}, app_dir=Path("tests/host/apps/http_app")
+) as host:
+    print(host.base_url, azurite.blob_port, flush=True)
+    threading.Event().wait()
+"""
+
+
+def test_a_host_started_by_the_helper_dies_with_a_killed_parent():
+    parent = spawn([sys.executable, "-c", HOST_PARENT])
+    try:
+        found = first_line(parent, r"^http://127\.0\.0\.1:(\d+) (\d+)$")
+        ports = [int(found[1]), int(found[2])]
+        assert all(listening(port) for port in ports)
+        parent.kill()
+        parent.wait(timeout=10)
+        wait_for(
+            lambda: not any(listening(port) for port in ports),
+            timeout=30,
+            what="the host and Azurite to stop",
+        )
     finally:
         parent.kill()
         parent.wait()
