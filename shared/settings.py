@@ -33,6 +33,7 @@ from shared.transcripts.options import FORMATS, parse_channel_labels, parse_form
 DEFAULT_POLL_SCHEDULE = "0 * * * * *"
 DEFAULT_HARVEST_QUEUE = "harvest-requests"
 STORAGE = "AzureWebJobsStorage"
+REGIONAL_SPEECH_SUFFIX = ".api.cognitive.microsoft.com"
 SUPPORTED_API_VERSIONS = ("2024-11-15", "2025-10-15", "v3.2")
 
 
@@ -227,6 +228,18 @@ class Settings(BaseModel):
     @classmethod
     def _labels(cls, value: Any) -> Any:
         return parse_channel_labels(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _entra_needs_a_custom_subdomain(self) -> Settings:
+        """Without SPEECH_KEY the app sends Entra tokens, which a regional endpoint refuses (401): say so now."""
+        host = (urlsplit(self.speech_endpoint).hostname or "").lower()
+        if self.speech_key is None and host.endswith(REGIONAL_SPEECH_SUFFIX):
+            raise ValueError(
+                "SPEECH_ENDPOINT: without SPEECH_KEY the app signs in with its managed identity (Entra ID), which "
+                "needs the resource's custom-subdomain endpoint, https://<name>.cognitiveservices.azure.com, not a "
+                "regional one; set SPEECH_ENDPOINT to it (and SPEECH_REGION for conversations), or set SPEECH_KEY"
+            )
+        return self
 
     @model_validator(mode="after")
     def _destination(self) -> Settings:

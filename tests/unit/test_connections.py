@@ -151,7 +151,17 @@ def test_the_app_identity_is_offered_only_to_azure_blob_storage_over_https(url, 
 
 def test_the_sample_settings_load_with_their_empty_identity_settings():
     values = json.loads((REPO_ROOT / "local.settings.sample.json").read_text(encoding="utf-8"))["Values"]
-    settings = load_settings(values)
+    settings = load_settings(values | {"SPEECH_KEY": "the key a developer fills in"})
     assert not settings.storage.uses_identity
     assert settings.identity_client_id is None
     assert {f"{NAME}__accountName", f"{NAME}__clientId", "AZURE_CLIENT_ID"} <= set(values)
+
+
+def test_entra_authentication_to_speech_needs_the_custom_subdomain():
+    regional = APP | FLEX | {"SPEECH_ENDPOINT": "https://westeurope.api.cognitive.microsoft.com"}
+    with pytest.raises(SettingsError) as info:
+        load_settings(regional)
+    assert "SPEECH_ENDPOINT: without SPEECH_KEY the app signs in with its managed identity" in str(info.value)
+    assert "https://<name>.cognitiveservices.azure.com" in str(info.value)
+    assert load_settings(regional | {"SPEECH_KEY": "k"}).speech_key is not None
+    assert load_settings(APP | FLEX).speech_key is None  # the custom subdomain: a token is fine

@@ -4,6 +4,7 @@ from shared.settings import Discovery, SettingsError, load_settings
 
 BASE = {
     "SPEECH_ENDPOINT": "https://westus.api.cognitive.microsoft.com/",
+    "SPEECH_KEY": "k",
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
     "DESTINATION_CONNECTION": "UseDevelopmentStorage=true",
     "DESTINATION_CONTAINER": "transcripts",
