@@ -135,6 +135,20 @@ def _https(setting: str, value: str) -> str:
     return value.rstrip("/")
 
 
+def _given(settings: Mapping[str, str]) -> dict[str, str]:
+    """The settings that hold a value, by lower-case name (the host compares names without regard to case)."""
+    return {key.lower(): value.strip() for key, value in settings.items() if value and value.strip()}
+
+
+def is_configured(name: str, settings: Mapping[str, str]) -> bool:
+    """Whether any setting of connection `name` is given (for a connection the app may go without)."""
+    lowered = _given(settings)
+    prefix = f"{name}__".lower()
+    return any(
+        key in (name.lower(), f"azurewebjobs{name}".lower()) or key.startswith(prefix) for key in lowered
+    )
+
+
 def read_connection(
     name: str, settings: Mapping[str, str], needs: Iterable[Service] = SERVICES
 ) -> StorageConnection:
@@ -144,7 +158,7 @@ def read_connection(
     `<name>__*` settings describe an identity-based connection (names compared without regard to case, as in
     the host's configuration).
     """
-    lowered = {key.lower(): value.strip() for key, value in settings.items() if value and value.strip()}
+    lowered = _given(settings)
 
     def get(setting: str) -> str | None:
         return lowered.get(setting.lower())

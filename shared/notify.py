@@ -55,12 +55,9 @@ class QueueTarget:
         self._created = False
 
     @classmethod
-    def from_connection_string(cls, connection_string: str, queue: str) -> QueueTarget:
-        return cls(
-            QueueClient.from_connection_string(
-                connection_string, queue, message_encode_policy=TextBase64EncodePolicy()
-            )
-        )
+    def in_connection(cls, connection: StorageConnection, queue: str) -> QueueTarget:
+        """The queue `queue` of a storage connection (a connection string or an identity)."""
+        return cls(connection.queue(queue, message_encode_policy=TextBase64EncodePolicy()))
 
     def send(self, event: TranscriptEvent) -> None:
         if not self._created:
@@ -98,12 +95,9 @@ def targets_from_settings(config: Settings, credential: TokenCredential | None =
     NOTIFY_EVENTGRID_ENDPOINT (the app's managed identity unless a credential is given)."""
     targets: list[Target] = []
     if config.notify_queue is not None:
-        if config.notify_connection is not None:
-            connection = StorageConnection.from_string(config.notify_connection.get_secret_value())
-        else:
-            connection = config.storage  # a connection string or the identity, as AzureWebJobsStorage says
-        queue = connection.queue(config.notify_queue, message_encode_policy=TextBase64EncodePolicy())
-        targets.append(QueueTarget(queue))
+        # Either connection is a connection string or an identity, read alike (shared.connections).
+        connection = config.notify_connection or config.storage
+        targets.append(QueueTarget.in_connection(connection, config.notify_queue))
     if config.notify_eventgrid_endpoint is not None:
         identity = credential or identity_credential(config.identity_client_id)
         targets.append(EventGridTarget(config.notify_eventgrid_endpoint, identity))

@@ -63,9 +63,11 @@ class Components:
             self.settings.speech_key,
             self.settings.webhook_secret,
             self.settings.destination_connection,
-            self.settings.notify_connection,
         ]
-        return [v.get_secret_value() for v in values if v is not None] + self.settings.storage.secrets()
+        connections = [self.settings.storage, self.settings.notify_connection]
+        return [v.get_secret_value() for v in values if v is not None] + [
+            secret for connection in connections if connection is not None for secret in connection.secrets()
+        ]
 
 
 def app_credential(config: Settings) -> TokenCredential:

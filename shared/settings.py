@@ -26,7 +26,14 @@ from pydantic import (
     model_validator,
 )
 
-from shared.connections import ConnectionSettingsError, StorageConnection, read_connection
+from shared.connections import (
+    SERVICES,
+    ConnectionSettingsError,
+    Service,
+    StorageConnection,
+    is_configured,
+    read_connection,
+)
 from shared.layout import MAX_PREFIX, MAX_PREFIX_SEGMENTS
 from shared.transcripts.options import FORMATS, parse_channel_labels, parse_formats
 
@@ -34,6 +41,7 @@ DEFAULT_POLL_SCHEDULE = "0 * * * * *"
 DEFAULT_HARVEST_QUEUE = "harvest-requests"
 STORAGE = "AzureWebJobsStorage"
 REGIONAL_SPEECH_SUFFIX = ".api.cognitive.microsoft.com"
+NOTIFY_CONNECTION = "NOTIFY_CONNECTION"
 SUPPORTED_API_VERSIONS = ("2024-11-15", "2025-10-15", "v3.2")
 
 
@@ -133,21 +141,22 @@ class Settings(BaseModel):
     )
 
     notify_queue: str | None = Field(default=None, alias="NOTIFY_QUEUE")
-    notify_connection: SecretStr | None = Field(default=None, alias="NOTIFY_CONNECTION")
+    notify_connection: StorageConnection | None = Field(default=None, alias=NOTIFY_CONNECTION)
     notify_eventgrid_endpoint: str | None = Field(default=None, alias="NOTIFY_EVENTGRID_ENDPOINT")
 
     @field_validator("storage", mode="before")
     @classmethod
     def _storage(cls, value: Any) -> Any:
         """A connection string, or the raw `AzureWebJobsStorage*` settings read as the Functions host does."""
-        if isinstance(value, str):
-            return StorageConnection.from_string(value, STORAGE)
-        if isinstance(value, Mapping):
-            try:
-                return read_connection(STORAGE, value)
-            except ConnectionSettingsError as error:
-                raise ValueError(str(error)) from None
-        return value
+        return _connection(STORAGE, value)
+
+    @field_validator("notify_connection", mode="before")
+    @classmethod
+    def _notify_connection(cls, value: Any) -> Any:
+        """The notify queue's own account, in any form AzureWebJobsStorage takes; it needs only queues."""
+        if isinstance(value, Mapping) and not is_configured(NOTIFY_CONNECTION, value):
+            return None
+        return _connection(NOTIFY_CONNECTION, value, needs=("queue",))
 
     @field_validator("speech_endpoint")
     @classmethod
@@ -286,6 +295,18 @@ class Settings(BaseModel):
         return conversation_endpoint(region) if region else None
 
 
+def _connection(name: str, value: Any, needs: tuple[Service, ...] = SERVICES) -> Any:
+    """Connection `name` from a connection string, or from all the app settings (`<name>`, `<name>__*`)."""
+    if isinstance(value, str):
+        return StorageConnection.from_string(value, name)
+    if isinstance(value, Mapping):
+        try:
+            return read_connection(name, value, needs)
+        except ConnectionSettingsError as error:
+            raise ValueError(str(error)) from None
+    return value
+
+
 def _friendly(error: ValidationError) -> str:
     """Turn pydantic's report into one line per setting, named by its app-setting name."""
     lines = []
@@ -306,8 +327,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         alias = field.alias or ""
         if alias in source and source[alias] != "":
             values[alias] = source[alias]
-    # The storage connection is read from all its settings (`AzureWebJobsStorage`, `AzureWebJobsStorage__*`).
-    values[STORAGE] = {k: v for k, v in source.items() if k.lower().startswith("azurewebjobs")}
+    # Connections are read from all their settings (`AzureWebJobsStorage`, `AzureWebJobsStorage__*`, ...).
+    values[STORAGE] = source
+    values[NOTIFY_CONNECTION] = source
     for flag in ("DELETE_AFTER_HARVEST",):
         if flag in values:
             values[flag] = _bool(values[flag], flag)

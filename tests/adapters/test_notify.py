@@ -1,21 +1,26 @@
-"""The publisher over real HTTP: a Storage queue on Azurite and an Event Grid topic endpoint reached by the
-azure-eventgrid SDK with a managed-identity token from azure-identity."""
+"""The publisher over real HTTP: a Storage queue on Azurite (with a connection string, or with a managed
+identity through Azurite's OAuth over HTTPS) and an Event Grid topic endpoint reached by the azure-eventgrid
+SDK with a managed-identity token from azure-identity."""
 
 import base64
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.identity import ManagedIdentityCredential
 from azure.storage.blob import ContainerClient
-from azure.storage.queue import QueueClient
+from azure.storage.queue import QueueClient, QueueServiceClient
 
-from shared.connections import StorageConnection
+from local.identity_endpoint import STORAGE_AUDIENCE, Issued
+from local.identity_stack import USER_ASSIGNED_CLIENT_ID, IdentityStack, identity_stack
+from shared.connections import StorageConnection, identity_credential
 from shared.destination import Destination
 from shared.events import TranscriptEvent
 from shared.ledger import Ledger
 from shared.manifest import Manifest
-from shared.notify import EventGridTarget, Notifier, QueueTarget
+from shared.notify import EventGridTarget, Notifier, QueueTarget, targets_from_settings
+from shared.settings import load_settings
 from shared.states import JobKind, JobRecord, LedgerState, harvest_finished
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -55,7 +60,9 @@ def queued_events(queue: QueueClient) -> list[TranscriptEvent]:
 def test_queue_target_publishes_base64_cloudevent_and_clears_the_flag(parts, storage_connection_string):
     ledger, destination, queue = parts
     record = harvested(ledger, destination)
-    target = QueueTarget.from_connection_string(storage_connection_string, queue.queue_name)
+    target = QueueTarget.in_connection(
+        StorageConnection.from_string(storage_connection_string), queue.queue_name
+    )
     notifier = Notifier(ledger, destination, [target])
 
     assert notifier.publish_owed(record)
@@ -121,8 +128,57 @@ def test_an_event_without_its_manifest_stays_owed(parts, storage_connection_stri
     ledger, destination, queue = parts
     record = harvested(ledger, destination)
     destination.container.delete_blob(record.manifest_blob)
-    target = QueueTarget.from_connection_string(storage_connection_string, queue.queue_name)
+    target = QueueTarget.in_connection(
+        StorageConnection.from_string(storage_connection_string), queue.queue_name
+    )
 
     assert not Notifier(ledger, destination, [target]).publish_owed(record)
     assert ledger.get(JobKind.TRANSCRIPTION, record.id).event_owed is True
     assert queued_events(queue) == []
+
+
+@pytest.fixture(scope="module")
+def identity_platform() -> Iterator[IdentityStack]:
+    """Azurite with OAuth over HTTPS and a managed-identity endpoint; azure-identity's credentials are cached
+    per process, so none made against another endpoint is reused, nor this one's kept."""
+    identity_credential.cache_clear()
+    with identity_stack() as stack:
+        yield stack
+    identity_credential.cache_clear()
+
+
+def test_the_notify_queue_is_reached_with_its_own_managed_identity_connection(
+    parts, identity_platform, storage_connection_string, monkeypatch
+):
+    ledger, destination, _ = parts
+    for name, value in identity_platform.platform_settings().items():
+        monkeypatch.setenv(name, value)
+    identity = identity_platform.storage_settings("NOTIFY_CONNECTION")
+    queue = f"events-{uuid.uuid4().hex[:8]}"
+    settings = load_settings(
+        {
+            "SPEECH_ENDPOINT": "https://westus.api.cognitive.microsoft.com",
+            "AzureWebJobsStorage": storage_connection_string,  # another account, by connection string
+            "DESTINATION_CONTAINER_URL": destination.container.url,
+            "NOTIFY_QUEUE": queue,
+            # the queue service alone, as for an account that only holds the notify queue
+            **{
+                k: v for k, v in identity.items() if not k.endswith(("__blobServiceUri", "__tableServiceUri"))
+            },
+        }
+    )
+    identity_platform.identity.issued.clear()
+    record = harvested(ledger, destination)
+
+    assert Notifier(ledger, destination, targets_from_settings(settings)).publish_owed(record)
+
+    assert settings.notify_connection is not None
+    published = settings.notify_connection.queue(queue)  # read back over OAuth too: the same account
+    [event] = [
+        TranscriptEvent.model_validate_json(base64.b64decode(m.content))
+        for m in published.peek_messages(max_messages=32)
+    ]
+    assert event.data.id == record.id
+    assert set(identity_platform.identity.issued) == {Issued(STORAGE_AUDIENCE, USER_ASSIGNED_CLIENT_ID)}
+    host_account = QueueServiceClient.from_connection_string(storage_connection_string)
+    assert queue not in {q.name for q in host_account.list_queues()}  # not in AzureWebJobsStorage

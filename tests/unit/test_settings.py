@@ -96,3 +96,68 @@ def test_notify_targets_are_optional_and_validated():
         load_settings(BASE | {"NOTIFY_EVENTGRID_ENDPOINT": "topic.example"})
     with pytest.raises(SettingsError, match="NOTIFY_CONNECTION: set NOTIFY_QUEUE too"):
         load_settings(BASE | {"NOTIFY_CONNECTION": "UseDevelopmentStorage=true"})
+
+
+NOTIFY = {"NOTIFY_QUEUE": "transcript-events"}
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+
+
+def test_the_notify_connection_takes_the_identity_forms_of_AzureWebJobsStorage():
+    queue_only = load_settings(
+        BASE
+        | NOTIFY
+        | {
+            "NOTIFY_CONNECTION__queueServiceUri": "https://events.queue.core.windows.net/",
+            "NOTIFY_CONNECTION__credential": "managedidentity",
+            "NOTIFY_CONNECTION__clientId": CLIENT_ID,
+        }
+    ).notify_connection
+    assert queue_only is not None
+    assert queue_only.uses_identity
+    assert queue_only.managed_identity
+    assert queue_only.client_id == CLIENT_ID
+    assert queue_only.service_uris == {"queue": "https://events.queue.core.windows.net"}
+    assert queue_only.secrets() == []
+    by_account = load_settings(BASE | NOTIFY | {"notify_connection__ACCOUNTNAME": "events"}).notify_connection
+    assert by_account is not None
+    assert by_account.service_uris["queue"] == "https://events.queue.core.windows.net"
+    assert not by_account.managed_identity  # no __credential: DefaultAzureCredential, as the host does
+    as_string = load_settings(BASE | NOTIFY | {"NOTIFY_CONNECTION": "UseDevelopmentStorage=true"})
+    assert as_string.notify_connection is not None
+    assert as_string.notify_connection.secrets() == ["UseDevelopmentStorage=true"]
+    assert "UseDevelopmentStorage" not in repr(as_string)
+    empty = load_settings(BASE | NOTIFY | {"NOTIFY_CONNECTION": "", "NOTIFY_CONNECTION__clientId": ""})
+    assert empty.notify_connection is None  # the sample's empty settings: the queue is in AzureWebJobsStorage
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (
+            {"NOTIFY_CONNECTION__blobServiceUri": "https://events.blob.core.windows.net"},
+            "connection 'NOTIFY_CONNECTION' is identity-based but incomplete: set "
+            "NOTIFY_CONNECTION__queueServiceUri",
+        ),
+        (
+            {"NOTIFY_CONNECTION": "UseDevelopmentStorage=true", "NOTIFY_CONNECTION__accountName": "events"},
+            "connection 'NOTIFY_CONNECTION' is given twice",
+        ),
+        (
+            {"NOTIFY_CONNECTION__accountName": "events", "NOTIFY_CONNECTION__credential": "secret"},
+            "NOTIFY_CONNECTION__credential: expected 'managedidentity'",
+        ),
+        (
+            {"NOTIFY_CONNECTION__queueServiceUri": "http://events.queue.core.windows.net"},
+            "NOTIFY_CONNECTION__queueServiceUri: expected an https URL",
+        ),
+    ],
+)
+def test_a_bad_notify_connection_is_named(override, message):
+    with pytest.raises(SettingsError, match="NOTIFY_CONNECTION") as info:
+        load_settings(BASE | NOTIFY | override)
+    assert message in str(info.value)
+
+
+def test_an_identity_notify_connection_without_its_queue_is_refused():
+    with pytest.raises(SettingsError, match="NOTIFY_CONNECTION: set NOTIFY_QUEUE too"):
+        load_settings(BASE | {"NOTIFY_CONNECTION__accountName": "events"})
