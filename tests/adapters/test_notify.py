@@ -157,7 +157,7 @@ def test_the_notify_queue_is_reached_with_its_own_managed_identity_connection(
     queue = f"events-{uuid.uuid4().hex[:8]}"
     settings = load_settings(
         {
-            "SPEECH_ENDPOINT": "https://westus.api.cognitive.microsoft.com",
+            "SPEECH_ENDPOINT": "https://my-speech.cognitiveservices.azure.com",
             "AzureWebJobsStorage": storage_connection_string,  # another account, by connection string
             "DESTINATION_CONTAINER_URL": destination.container.url,
             "NOTIFY_QUEUE": queue,
