@@ -14,6 +14,7 @@ from azure.storage.queue import QueueClient, QueueServiceClient
 
 from local.identity_endpoint import STORAGE_AUDIENCE, Issued
 from local.identity_stack import USER_ASSIGNED_CLIENT_ID, IdentityStack, identity_stack
+from local.speech_emulator.tokens import check_token
 from shared.connections import StorageConnection, identity_credential
 from shared.destination import Destination
 from shared.events import TranscriptEvent
@@ -24,6 +25,7 @@ from shared.settings import load_settings
 from shared.states import JobKind, JobRecord, LedgerState, harvest_finished
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+EVENTGRID_AUDIENCE = "https://eventgrid.azure.net"
 
 
 @pytest.fixture
@@ -89,8 +91,10 @@ def test_eventgrid_target_sends_cloudevents_with_a_managed_identity_token(
     assert Notifier(ledger, destination, [target]).publish_owed(record)
 
     [request] = eventgrid_topic.requests
-    assert request.headers["authorization"] == f"Bearer {managed_identity.token}"
-    assert managed_identity.resources == ["https://eventgrid.azure.net"]
+    scheme, token = request.headers["authorization"].split(" ", 1)
+    assert scheme == "Bearer"
+    check_token(token, audience=EVENTGRID_AUDIENCE, public_key_pem=managed_identity.public_key_pem)
+    assert managed_identity.issued == [Issued(EVENTGRID_AUDIENCE, None)]  # one token, system-assigned
     assert request.headers["content-type"].startswith("application/cloudevents-batch+json")
     [wire] = request.body
     assert wire["type"] == "SpeechHarvester.TranscriptionFailed"
