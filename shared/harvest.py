@@ -156,6 +156,8 @@ class Harvester:
             # Names that clean alike still get a blob each, the same ones on every redelivery or continuation.
             layout.raw_blobs(self.prefix, JobKind.TRANSCRIPTION, job_id, map(stored_name, files)),
             locale,
+            # What an earlier attempt wrote, in one listing rather than a request per blob.
+            self.destination.folder(layout.job_folder(self.prefix, JobKind.TRANSCRIPTION, job_id)),
         )
         done: dict[int, tuple[ResultEntry, ReportSummary | None]] = {}
         limit = self.settings.harvest_file_concurrency
@@ -203,9 +205,9 @@ class Harvester:
     ) -> tuple[ResultEntry, ReportSummary | None]:
         name = stored_name(file)
         raw_path = job.raw_paths[name]
-        previous = self.destination.find(raw_path)
+        previous = job.written.get(raw_path)
         if previous is not None and file.kind != REPORT_KIND:
-            reused = self._reuse(job.job_id, file, previous)
+            reused = self._reuse(job.job_id, file, previous, job.written)
             if reused is not None:
                 entry, stem = reused
                 with job.order.turn(index):
@@ -317,7 +319,7 @@ class Harvester:
         )
 
     def _reuse(
-        self, job_id: str, file: TranscriptionFile, raw: Written
+        self, job_id: str, file: TranscriptionFile, raw: Written, written: dict[str, Written]
     ) -> tuple[ResultEntry, str | None] | None:
         """A raw copy exists (it is committed after its transcripts): rebuild the entry without downloading;
         with the stem it took, which the caller marks taken in file order."""
@@ -326,7 +328,7 @@ class Harvester:
         if stem:
             for extension in sorted(self.settings.output_formats):
                 path = layout.transcript_blob(self.prefix, JobKind.TRANSCRIPTION, job_id, stem, extension)
-                found = self.destination.find(path)
+                found = written.get(path)
                 if found is None:
                     return None
                 transcripts.append(
@@ -414,6 +416,7 @@ class _JobFiles:
     listing: _Listing
     raw_paths: dict[str, str]
     locale: str | None
+    written: dict[str, Written]  # the job's blobs when the harvest began, by path
     taken: set[str] = field(default_factory=set)
     order: InOrder = field(default_factory=InOrder)
 

@@ -39,6 +39,21 @@ def test_existing_blob_is_never_overwritten(destination):
     assert again.sha256 == hashlib.sha256(b"first").hexdigest()
 
 
+def test_existing_blob_is_never_overwritten_by_a_blob_of_several_blocks(destination):
+    destination.write_bytes("y.json", b"first", content_type="application/json")
+    again = destination.write("y.json", [b"z" * 3000], content_type="application/json")
+    assert not again.created
+    assert destination.read("y.json") == b"first"
+
+
+def test_blob_of_one_block_is_held_until_commit_then_written_whole(destination):
+    staged = destination.stage("one.json", [b"a" * 1000], content_type="application/json")
+    assert staged.whole == b"a" * 1000
+    assert staged.blocks == []
+    assert staged.commit().created
+    assert destination.read("one.json") == b"a" * 1000
+
+
 def test_staged_blob_is_invisible_until_committed(destination):
     staged = destination.stage("s.json", [b"abc"], content_type="application/json")
     assert destination.find("s.json") is None
