@@ -37,6 +37,7 @@ LEFT_AT_DEFAULT = {
     "NOTIFY_EVENTGRID_ENDPOINT": "consumers subscribe to the notify queue or the destination's system topic",
     "SPEECH_RATE_LIMIT": "the service's default quota (100 requests per 10 s); raise it when Microsoft raises yours",
     "SPEECH_RATE_SCOPE": "app: one budget for all Flex instances, shared through AzureWebJobsStorage",
+    "HARVEST_FILE_CONCURRENCY": "files are streamed in small pieces, so 8 at once fits every Flex instance size",
     "HARVEST_MAX_ATTEMPTS": "must equal host.json maxDequeueCount, which the default does (checked below)",
 }
 
