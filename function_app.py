@@ -2,11 +2,14 @@
 
 Indexing imports this module on every cold start, so it imports only azure.functions and the settings: each
 trigger imports shared.runtime (the Speech client, storage SDKs, pydantic models) when it first runs, and the
-host's start-up does not pay for what a trigger needs later (see bench/cold_start.py).
+host's start-up does not pay for what a trigger needs later (see bench/cold_start.py); a background thread
+imports it shortly after indexing, so the first invocation usually finds it loaded.
 """
 
 from __future__ import annotations
 
+import importlib
+import threading
 from typing import TYPE_CHECKING
 
 import azure.functions as func
@@ -16,9 +19,17 @@ from shared.settings import DEFAULT_HARVEST_QUEUE, DEFAULT_POLL_SCHEDULE, settin
 if TYPE_CHECKING:
     from shared.replies import Reply
 
+WARM_UP_AFTER_SECONDS = 0.5
+
 settings()  # fail fast: an invalid setting stops the app at start-up with a message that names it
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+# Indexing does not wait for what the triggers need, but the first invocation should not either: once the host
+# has had a moment to finish starting, a background thread imports it (a web hook's challenge has a deadline).
+_warm_up = threading.Timer(WARM_UP_AFTER_SECONDS, importlib.import_module, args=("shared.runtime",))
+_warm_up.daemon = True
+_warm_up.start()
 
 
 def _response(reply: Reply) -> func.HttpResponse:
