@@ -9,6 +9,7 @@ by the writer whose conditional save made the change, so racing writers enqueue 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -152,13 +153,16 @@ def resend_lost(
     """The one loop that sends lost harvest requests again, for every job kind (see shared.states.is_lost):
     a Harvesting job whose heartbeat stopped, a Queued job whose message is gone. Returns the ids re-sent."""
     idle = queue_idle(queue)
-    # Only rows old enough to be lost are read: a request is lost at the earliest this long after the job was
-    # first seen, so an idle tick reads no row of a large, healthy backlog.
-    cutoff = now - min(after, QUEUED_LOST_AFTER, STALE_AFTER)
+    # Only rows old enough to be lost are read (is_lost's thresholds, counted from when the job was first seen,
+    # which is never later than when it was queued), so a tick reads no row of a large, healthy backlog.
+    queued_after = min(after, QUEUED_LOST_AFTER) if idle else after
     candidates = (
         records
         if records is not None
-        else ledger.query(kind, [LedgerState.QUEUED, LedgerState.HARVESTING], first_seen_before=cutoff)
+        else itertools.chain(
+            ledger.query(kind, [LedgerState.QUEUED], first_seen_before=now - queued_after),
+            ledger.query(kind, [LedgerState.HARVESTING], first_seen_before=now - STALE_AFTER),
+        )
     )
     sent = []
     for record in candidates:
