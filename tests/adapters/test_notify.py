@@ -177,11 +177,8 @@ def test_the_notify_queue_is_reached_with_its_own_managed_identity_connection(
     assert Notifier(ledger, destination, targets_from_settings(settings)).publish_owed(record)
 
     assert settings.notify_connection is not None
-    published = settings.notify_connection.queue(queue)  # read back over OAuth too: the same account
-    [event] = [
-        TranscriptEvent.model_validate_json(base64.b64decode(m.content))
-        for m in published.peek_messages(max_messages=32)
-    ]
+    # read back over OAuth too: the same account
+    [event] = queued_events(settings.notify_connection.queue(queue))
     assert event.data.id == record.id
     assert set(identity_platform.identity.issued) == {Issued(STORAGE_AUDIENCE, USER_ASSIGNED_CLIENT_ID)}
     host_account = QueueServiceClient.from_connection_string(storage_connection_string)
