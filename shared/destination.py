@@ -19,6 +19,7 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
 
 from shared import telemetry
+from shared.connections import StorageConnection
 from shared.settings import Settings
 
 BLOCK_SIZE = 8 * 1024 * 1024
@@ -70,7 +71,9 @@ class Destination:
                     "no destination: set DESTINATION_CONTAINER_URL, or DESTINATION_CONNECTION and "
                     "DESTINATION_CONTAINER"
                 )
-            container = ContainerClient.from_connection_string(connection.get_secret_value(), name)
+            container = StorageConnection.from_string(
+                connection.get_secret_value(), "DESTINATION_CONNECTION"
+            ).container(name)
         destination = cls(container)
         destination.ensure_container()
         return destination
