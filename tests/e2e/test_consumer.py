@@ -55,7 +55,14 @@ def test_consumer_indexes_each_harvested_job_once_per_trigger(azurite, fresh_emu
     table = TableClient.from_connection_string(azurite.connection_string, consumer_env["INDEX_TABLE"])
     container = env["DESTINATION_CONTAINER"]
 
-    with run_host(CONSUMER, consumer_env) as consumer, run_host(REPO_ROOT, env):
+    with run_host(CONSUMER, consumer_env) as consumer, run_host(REPO_ROOT, env) as harvester:
+
+        def explain() -> str:
+            return (
+                f"index rows: {sorted(rows(table))}\nharvester log tail:\n{harvester.logs()[-3000:]}\n"
+                f"consumer log tail:\n{consumer.logs()[-3000:]}"
+            )
+
         ok = stack.submit(["call-0042-stereo.wav?phrases=6"], display_name="stereo call")
         failed = stack.submit(["broken-fail.wav"], display_name="broken")
         indexed = wait_for(
@@ -66,14 +73,21 @@ def test_consumer_indexes_each_harvested_job_once_per_trigger(azurite, fresh_emu
             ),
             timeout=90,
             what="both jobs indexed from the queue",
+            explain=explain,
         )
         # A job harvested after the first two: any duplicate delivery for them would come before its own.
         last = stack.submit(["later.wav"], display_name="later")
-        wait_for(lambda: rows(table).get(last, {}).get("eventId"), timeout=60, what="the third job indexed")
+        wait_for(
+            lambda: rows(table).get(last, {}).get("eventId"),
+            timeout=60,
+            what="the third job indexed",
+            explain=explain,
+        )
         wait_for(
             lambda: len(invoked_blobs(consumer.logs())) >= 3,
             timeout=30,
             what="three blob trigger invocations",
+            explain=explain,
         )
         found = requests.get(
             f"{consumer.base_url}/api/transcripts",
