@@ -13,16 +13,9 @@ from shared.events import TranscriptEvent
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest, parse_request
 from shared.states import JobKind, LedgerState
-from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 PREFIX = "speech/"
-
-
-def finished(stack, job_id):
-    return wait_for(
-        lambda: stack.speech.get_transcription(job_id).is_terminal, what=f"job {job_id} to finish"
-    )
 
 
 def poll_and_harvest(stack, parts=None):
@@ -52,8 +45,8 @@ def notify_stack(make_stack):
 def test_one_event_per_terminal_job_and_none_on_redelivery(notify_stack):
     stack = notify_stack()
     ok, failed = stack.submit(["a.wav", "b-stereo.wav"]), stack.submit(["x-fail.wav"])
-    finished(stack, ok)
-    finished(stack, failed)
+    stack.finished(ok)
+    stack.finished(failed)
     assert sorted(poll_and_harvest(stack)) == [Outcome.HARVESTED, Outcome.HARVESTED]
     for job in (ok, failed):  # redelivered requests
         assert runtime.harvest(HarvestRequest(id=job), stack.parts) is Outcome.ALREADY_HARVESTED
@@ -84,7 +77,7 @@ def test_one_event_per_terminal_job_and_none_on_redelivery(notify_stack):
 def test_a_crash_between_the_manifest_and_the_ledger_yields_one_event(notify_stack):
     stack = notify_stack()
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     # The state a crash leaves: the manifest is written, the ledger still says Harvesting, nothing published.
     silent = dataclasses.replace(stack.parts, notify_targets=())
     poll_and_harvest(stack, silent)
@@ -129,7 +122,7 @@ def test_a_failed_publish_is_published_by_the_poll_tick_with_the_same_id(
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(eventgrid_topic.ca_file))
     stack = notify_stack(NOTIFY_EVENTGRID_ENDPOINT=eventgrid_topic.endpoint)
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     eventgrid_topic.fail_next(1, 403)  # e.g. the role assignment has not propagated yet
 
     poll_and_harvest(stack)
@@ -156,7 +149,7 @@ def test_a_failed_publish_is_published_by_the_poll_tick_with_the_same_id(
 def test_a_reharvest_is_a_new_harvest_with_a_new_event_id(notify_stack):
     stack = notify_stack()
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     poll_and_harvest(stack)
     [first] = events(stack)
 
