@@ -102,6 +102,8 @@ POISON_SCHEMA_VERSION = "1.0"
 # A Storage queue message is at most 64 KiB of (base64) text; the envelope keeps a margin below it.
 MAX_MESSAGE = 64 * 1024 - 1024
 MAX_REASON = 4000
+# A harvest request's JSON, base64-encoded on the queue (4 characters per 3 bytes), must fit in one message.
+MAX_REQUEST = MAX_MESSAGE * 3 // 4
 
 
 class PoisonEnvelope(BaseModel):
@@ -190,8 +192,13 @@ class HarvestQueue:
         """Enqueue `request`; without a traceparent of its own it carries the current span's."""
         if request.traceparent is None:
             request = request.model_copy(update={"traceparent": telemetry.current_traceparent()})
+        body = request.model_dump_json(exclude_none=True)
+        if request.entity is not None and len(body.encode()) > MAX_REQUEST:
+            # An entity too large for one message (a job of very many inputs whose URLs the service echoes):
+            # the request goes without it, and the harvest asks the service for the job instead.
+            body = request.model_copy(update={"entity": None}).model_dump_json(exclude_none=True)
         self._ensure(self._queue)
-        self._queue.send_message(request.model_dump_json(exclude_none=True), visibility_timeout=delay_seconds)
+        self._queue.send_message(body, visibility_timeout=delay_seconds)
 
     def has_waiting(self) -> bool:
         """Whether a message waits visibly in the harvest queue (messages being processed are invisible)."""

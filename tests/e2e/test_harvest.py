@@ -398,3 +398,21 @@ def test_files_harvested_in_parallel_take_their_stems_in_file_order(make_stack):
         assert stack.parts.destination.find(result["blob"]).metadata["stem"] == stem.removesuffix(".txt")
         last = json.loads(blobs[result["blob"]])["recognizedPhrases"][-1]["nBest"][0]["display"]
         assert last in blobs[f"transcriptions/{job}/transcript/{stem}"].decode()
+
+
+def test_an_entity_too_large_for_a_message_is_left_out_and_the_harvest_asks_for_the_job(make_stack):
+    stack = make_stack()
+    job = stack.submit(["big.wav"])
+    entity = finished(stack, job).wire
+    huge = {**entity, "contentUrls": [f"https://audio.invalid/{i:04d}/" + "a" * 80 for i in range(1000)]}
+    stack.parts.queue.send(HarvestRequest(id=job, entity=huge))
+    stack.parts.queue.send(HarvestRequest(id=job, entity=entity))
+    first, second = [parse_request(body) for body in stack.drain()]
+    assert first.entity is None  # about 100 KB: no queue message holds it
+    assert second.entity == entity
+    stack.emulator.admin.reset_stats()
+    assert runtime.harvester(stack.parts).harvest(first) is Outcome.HARVESTED
+    assert stack.emulator.admin.stats().routes == {
+        "GET /transcriptions/{id}": 1,
+        "GET /transcriptions/{id}/files": 1,
+    }
