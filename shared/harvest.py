@@ -26,7 +26,7 @@ from shared import layout, logs
 from shared.content import ContentError, ContentExpiredError, ContentReader
 from shared.destination import Destination, Written
 from shared.harvesting import Found, Harvest, Outcome
-from shared.inorder import InOrder
+from shared.inorder import InOrder, OrderBrokenError
 from shared.ledger import Ledger
 from shared.manifest import (
     BlobEntry,
@@ -170,6 +170,11 @@ class Harvester:
                 job.order.abort()
                 raise
 
+        errors: list[BaseException] = []
+
+        def settle(futures: set[Future[None]]) -> None:
+            errors.extend(error for future in futures if (error := future.exception()) is not None)
+
         with ThreadPoolExecutor(limit, thread_name_prefix=f"harvest-{job_id[:8]}") as pool:
             running: set[Future[None]] = set()
             try:
@@ -179,14 +184,18 @@ class Harvester:
                         break
                     if len(running) >= limit:
                         completed, running = wait(running, return_when=FIRST_COMPLETED)
-                        for future in completed:
-                            future.result()
+                        settle(completed)
+                        if errors:
+                            break
                     # Each file runs in the invocation's context: its trace, its Speech-call meter.
                     running.add(pool.submit(contextvars.copy_context().run, one, index))
             finally:
                 completed, _ = wait(running)
-            for future in completed:
-                future.result()
+            settle(completed)
+        if errors:
+            # The files after a failed one give up waiting for their turn (OrderBrokenError); the failure that
+            # says what happened, and decides retry, poison or Missing, is the first file's own.
+            raise next((e for e in errors if not isinstance(e, OrderBrokenError)), errors[0])
         results = [done[index][0] for index in sorted(done)]
         reports = [done[index][1] for index in sorted(done) if done[index][1] is not None]
         return results, reports[-1] if reports else None, finished

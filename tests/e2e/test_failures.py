@@ -176,6 +176,25 @@ def test_result_file_gone_marks_the_transcription_missing_without_retries(make_s
     assert stack.manifest(job) is None
 
 
+def test_a_gone_file_among_many_is_reported_as_gone_not_as_its_followers_abort(make_stack):
+    """Files are harvested in parallel; the files after the gone one stop waiting for their turn and fail too.
+    The harvest must report the gone file's own error, whichever future it looks at first."""
+    stack = make_stack()
+    job, body = finished_transcription(stack, [f"in-{n}.wav" for n in range(6)])
+    first = next(f for f in stack.speech.list_files(job) if f.kind == "Transcription")
+    _, container, blob = urlsplit(first.content_url).path.lstrip("/").split("/", 2)
+    BlobServiceClient.from_connection_string(stack.env["AzureWebJobsStorage"]).get_blob_client(
+        container, blob
+    ).delete_blob()
+
+    runtime.handle_message(body, 1, stack.parts)
+
+    record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
+    assert record.state is LedgerState.MISSING
+    assert "ContentMissingError" in record.detail
+    assert poisoned(stack) == []
+
+
 def test_conversation_gone_is_marked_missing_without_retries(conversation_stack):
     stack = conversation_stack()
     body = tracked_conversation(stack, "gone-1")
