@@ -258,7 +258,7 @@ class Framer:
                 self._pos, self._state = pos + 1, _AFTER_VALUE
                 return True
             if self._on_batch is not None and pos >= self._one_by_one_until:
-                after = self._batch(buf, pos)
+                after = self._batch(buf, pos, self._on_batch)
                 if after is not None:
                     pos, state = after, _PHRASE
                     continue
@@ -277,17 +277,16 @@ class Framer:
         self._pos, self._state = pos, state
         return False
 
-    def _batch(self, buf: str, pos: int) -> int | None:
+    def _batch(self, buf: str, pos: int, on_batch: Callable[[str], bool]) -> int | None:
         """Offer the next run of up to BATCH_PHRASES phrases to on_batch; the position after the separator
         that ends the run when it was taken, else None (and that run is framed one by one)."""
-        assert self._on_batch is not None
         cut = None
         for count, cut in enumerate(_BOUNDARY.finditer(buf, pos), start=1):  # noqa: B007 - the last one
             if count == BATCH_PHRASES:
                 break
         if cut is None:
             return None
-        if self._on_batch(buf[pos : cut.start() + 1]):
+        if on_batch(buf[pos : cut.start() + 1]):
             self._wait_for = 0
             return cut.end()
         self._one_by_one_until = cut.end()
