@@ -86,9 +86,11 @@ def _written(env: dict[str, str], job_id: str, raw_url: str) -> tuple[dict[str, 
 
     from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
     from shared.destination import Destination
+    from shared.runtime import app_credential
     from shared.settings import load_settings
 
-    destination = Destination.from_settings(load_settings(env))
+    settings = load_settings(env)
+    destination = Destination.from_settings(settings, app_credential(settings))
     manifest = json.loads(destination.read(f"transcriptions/{job_id}/manifest.json") or b"{}")
     (result,) = [r for r in manifest["results"] if r["kind"] == "Transcription"]
     plan = {"raw.json": raw_url}
@@ -137,8 +139,11 @@ def main(argv: list[str] | None = None) -> None:
         while not parts.speech.get_transcription(job_id).is_terminal:
             time.sleep(0.2)
         files = [f for f in parts.speech.list_files(job_id) if f.kind == "Transcription"]
+        size = files[0].size
+        if size is None:
+            raise SystemExit("the emulator listed the result file without its size")
         print(
-            f"  ready in {time.perf_counter() - began:.0f} s: {files[0].name}, {files[0].size / 1e6:.0f} MB",
+            f"  ready in {time.perf_counter() - began:.0f} s: {files[0].name}, {size / 1e6:.0f} MB",
             flush=True,
         )
 
@@ -155,7 +160,7 @@ def main(argv: list[str] | None = None) -> None:
                 flush=True,
             )
 
-    size_mb = files[0].size / 1e6
+    size_mb = size / 1e6
     copy = min(copies, key=lambda c: c["seconds"])
     harvest = min(harvests, key=lambda h: h["seconds"])
     print(f"large result, {size_mb:.0f} MB, formats {args.formats}; the harvest writes {total / 1e6:.0f} MB")
