@@ -5,19 +5,19 @@ marks the job Missing and is never retried."""
 import dataclasses
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from azure.core.credentials import AzureNamedKeyCredential
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import BinaryBase64DecodePolicy, QueueClient
 
-from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
+from local.azurite import ACCOUNT_NAME
 from shared import runtime
 from shared.content import ContentReader
 from shared.speech import ConversationClient, RetryRules, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
+from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.waiting import wait_for
 
@@ -105,18 +105,10 @@ def test_transient_conversation_failure_is_retried(conversation_stack):
 def test_content_credential_failure_is_permanent_not_an_expired_sas(make_stack):
     """With destinationContainerUrl the files are read with our credential; refused means a human must act."""
     stack = make_stack()
-    service = BlobServiceClient.from_connection_string(stack.env["AzureWebJobsStorage"])
-    target = service.create_container(f"speech-out-{uuid.uuid4().hex[:8]}")
-    sas = generate_container_sas(
-        ACCOUNT_NAME,
-        target.container_name,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions(read=True, write=True, list=True, create=True),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
-    )
-    job, body = finished_transcription(stack, ["byos.wav"], destination_container_url=f"{target.url}?{sas}")
+    target = container_sas_url(stack.env["AzureWebJobsStorage"], f"speech-out-{uuid.uuid4().hex[:8]}", "rcwl")
+    job, body = finished_transcription(stack, ["byos.wav"], destination_container_url=target)
     wrong = AzureNamedKeyCredential(ACCOUNT_NAME, "d3Jvbmcta2V5LXdyb25nLWtleS13cm9uZy1rZXk=")
-    account = target.url.rsplit("/", 1)[0]
+    account = target.split("?")[0].rsplit("/", 1)[0]
     parts = dataclasses.replace(stack.parts, content=ContentReader(storage_credentials={account: wrong}))
     stack.emulator.admin.reset_stats()
 

@@ -10,20 +10,18 @@ import io
 import json
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
 import srt
 import webvtt
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
-from local.azurite import ACCOUNT_KEY, ACCOUNT_NAME
 from shared import runtime
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest, parse_request
 from shared.speech import NotFoundError, RetryRules, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
+from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.stack import API_VERSIONS, poison_reader
 from tests.fixtures.waiting import wait_for
@@ -331,16 +329,8 @@ def test_delete_after_harvest(make_stack, api_version):
 def test_job_with_destination_container_url_is_read_with_our_credential(make_stack, api_version):
     """With destinationContainerUrl the service returns plain URLs (no SAS): we read them as the destination."""
     stack = make_stack(api_version)
-    service = BlobServiceClient.from_connection_string(stack.env["AzureWebJobsStorage"])
-    target = service.create_container(f"speech-out-{uuid.uuid4().hex[:8]}")
-    sas = generate_container_sas(
-        ACCOUNT_NAME,
-        target.container_name,
-        account_key=ACCOUNT_KEY,
-        permission=ContainerSasPermissions(read=True, write=True, list=True, create=True),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
-    )
-    job = stack.submit(["byos.wav"], destination_container_url=f"{target.url}?{sas}")
+    target = container_sas_url(stack.env["AzureWebJobsStorage"], f"speech-out-{uuid.uuid4().hex[:8]}", "rcwl")
+    job = stack.submit(["byos.wav"], destination_container_url=target)
     finished(stack, job)
     [result] = [f for f in stack.speech.list_files(job) if f.kind == "Transcription"]
     assert "sig=" not in result.content_url
