@@ -14,7 +14,6 @@ request when there is none, gets the 400 the platform gives, so tests prove whic
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 import threading
 import time
@@ -27,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+
+from local.json_reply import send_json
 
 API_VERSION = "2019-08-01"
 TOKEN_LIFETIME_SECONDS = 3600
@@ -139,12 +140,7 @@ class IdentityEndpoint:
                     status, body = 404, {"statusCode": 404, "message": "not found"}
                 else:
                     status, body = endpoint.answer(parts.query, self.headers.get("X-IDENTITY-HEADER"))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                send_json(self, status, body)
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: token requests are counted in `issued`, not printed."""

@@ -22,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from local.json_reply import send_json
+
 TRACK_PATH = "/v2.1/track"
 
 
@@ -120,23 +122,15 @@ class TelemetryCapture:
                     try:
                         envelopes = decode_envelopes(body, self.headers.get("Content-Encoding"))
                     except (ValueError, OSError) as error:
-                        self._answer(HTTPStatus.BAD_REQUEST, {"error": str(error)})
+                        send_json(self, HTTPStatus.BAD_REQUEST, {"error": str(error)})
                         return
                     capture._keep(envelopes, self.headers.get("Authorization"))
                     count = len(envelopes)
-                    self._answer(
-                        HTTPStatus.OK, {"itemsReceived": count, "itemsAccepted": count, "errors": []}
+                    send_json(
+                        self, HTTPStatus.OK, {"itemsReceived": count, "itemsAccepted": count, "errors": []}
                     )
                 else:  # live metrics pings and posts: accepted, not kept
-                    self._answer(HTTPStatus.OK, {})
-
-            def _answer(self, status: HTTPStatus, document: dict[str, Any]) -> None:
-                data = json.dumps(document).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                    send_json(self, HTTPStatus.OK, {})
 
             def log_message(self, format: str, *args: Any) -> None:
                 """Quiet: the server's own access log is noise."""
