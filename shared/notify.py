@@ -22,7 +22,7 @@ from azure.eventgrid import EventGridPublisherClient
 from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 from pydantic import ValidationError
 
-from shared import logs
+from shared import logs, telemetry
 from shared.connections import StorageConnection, identity_credential
 from shared.destination import Destination
 from shared.events import TranscriptEvent, transcript_event
@@ -175,12 +175,18 @@ class Notifier:
 
     def publish_all_owed(self, now: datetime, *, grace: timedelta = CATCH_UP_GRACE) -> int:
         """The poll tick's catch-up: publish the events still owed by jobs harvested more than `grace` ago
-        (a younger one is the harvester's to publish: no race, no needless duplicate). Returns how many."""
+        (a younger one is the harvester's to publish: no race, no needless duplicate), each in the job's trace.
+        Returns how many."""
         if not self.targets:
             return 0
         published = 0
         for kind in JobKind:
             for record in self.ledger.owing_events(kind):
                 if record.harvested_at is None or now - record.harvested_at >= grace:
-                    published += self.publish_owed(record)
+                    with telemetry.job_span(
+                        f"publish {kind.value} event",
+                        traceparent=record.traceparent,
+                        attributes={"job.kind": kind.value, "job.id": record.id},
+                    ):
+                        published += self.publish_owed(record)
         return published

@@ -79,8 +79,12 @@ def decide_and_save(
         decision = decide(current)
         if decision.record is None:
             return Saved(current, decision)
+        record = decision.record
+        if decision.enqueue and record.traceparent is None:
+            # A job without a trace (none from a submission) keeps the one it is queued in.
+            record = record.model_copy(update={"traceparent": telemetry.current_traceparent()})
         try:
-            saved = ledger.save(decision.record)
+            saved = ledger.save(record)
         except ConcurrencyError:
             continue
         if current is None or saved.state is not current.state:
@@ -88,7 +92,15 @@ def decide_and_save(
         if decision.enqueue:
             if queue is None:
                 raise ValueError(f"{kind.value} {job_id}: a decision to enqueue needs a queue")
-            queue.send(HarvestRequest(kind=kind, id=job_id, reason=request_reason, entity=entity))
+            queue.send(
+                HarvestRequest(
+                    kind=kind,
+                    id=job_id,
+                    reason=request_reason,
+                    entity=entity,
+                    traceparent=saved.traceparent,
+                )
+            )
         return Saved(saved, decision)
     logs.event("ledger_contention", logging.WARNING, kind=kind.value, id=job_id)
     raise ConcurrencyError(f"{kind.value} {job_id}: ledger row kept changing")
@@ -112,13 +124,16 @@ def apply_observation(
     have to ask the service again.
     """
     first = prefetched.get(seen.id) if prefetched is not None else UNREAD
-    # A job that may move to Queued gets its trace here; the harvest request carries it (traceparent).
+    # A job that may move to Queued does so in its trace (its submission's, or one of its own); the harvest
+    # request carries it (traceparent).
     may_queue = seen.terminal and (
         isinstance(first, Unread)
         or first is None
         or first.state in (LedgerState.PENDING, LedgerState.MISSING)
     )
-    with telemetry.job_trace(seen.kind.value, seen.id) if may_queue else contextlib.nullcontext():
+    stored = first.traceparent if isinstance(first, JobRecord) else None
+    job_trace = telemetry.job_trace(seen.kind.value, seen.id, traceparent=stored)
+    with job_trace if may_queue else contextlib.nullcontext():
         try:
             return decide_and_save(
                 ledger,
@@ -151,7 +166,8 @@ def resend_lost(
     records: Iterable[JobRecord] | None = None,
 ) -> list[str]:
     """The one loop that sends lost harvest requests again, for every job kind (see shared.states.is_lost):
-    a Harvesting job whose heartbeat stopped, a Queued job whose message is gone. Returns the ids re-sent."""
+    a Harvesting job whose heartbeat stopped, a Queued job whose message is gone; each in the job's own trace
+    (not the tick's). Returns the ids re-sent."""
     idle = queue_idle(queue)
     # Only rows old enough to be lost are read (is_lost's thresholds, counted from when the job was first seen,
     # which is never later than when it was queued), so a tick reads no row of a large, healthy backlog.
@@ -175,17 +191,18 @@ def resend_lost(
         if not decide(record).enqueue:
             continue
         try:
-            saved = decide_and_save(
-                ledger,
-                kind,
-                record.id,
-                decide,
-                now,
-                first=record,
-                queue=queue,
-                request_reason=RequestReason.REQUEUE,
-                reason="requeue",
-            )
+            with telemetry.job_trace(kind.value, record.id, traceparent=record.traceparent):
+                saved = decide_and_save(
+                    ledger,
+                    kind,
+                    record.id,
+                    decide,
+                    now,
+                    first=record,
+                    queue=queue,
+                    request_reason=RequestReason.REQUEUE,
+                    reason="requeue",
+                )
         except ConcurrencyError:
             continue
         if saved.decision.enqueue:

@@ -92,6 +92,9 @@ class JobRecord(BaseModel):
     last_checked: datetime | None = None  # conversations: when the poller last asked the service
     source: str | None = None  # who told us first: poll, reconcile, webhook, submit, track
     event_owed: bool = False  # Harvested, its transcript-ready event not yet published (shared/notify.py)
+    # The job's trace (a W3C traceparent, nothing else): its submission's, or the one it was first queued in.
+    # Every harvest request for the job carries it, a re-sent one too (shared/records.py).
+    traceparent: str | None = None
     etag: str | None = None
 
 
@@ -199,9 +202,14 @@ def tracked(record: JobRecord | None, kind: JobKind, job_id: str, now: datetime,
     return _to(record, new)
 
 
-def submitted(record: JobRecord | None, seen: Observation, now: datetime) -> Decision:
-    """A job we just created: ours, and recorded as the service described it."""
+def submitted(
+    record: JobRecord | None, seen: Observation, now: datetime, *, traceparent: str | None = None
+) -> Decision:
+    """A job we just created: ours, and recorded as the service described it; the submitting request's
+    `traceparent` becomes the job's trace (its later harvest continues it)."""
     mine = track(record, seen.kind, seen.id, now, source="submit")
+    if traceparent is not None and mine.traceparent is None:
+        mine = mine.model_copy(update={"traceparent": traceparent})
     decision = observe(mine, seen, now, source="submit")
     return _to(record, decision.record or mine, enqueue=decision.enqueue)
 

@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from shared import layout, logs
+from shared import layout, logs, telemetry
 from shared.destination import Destination
 from shared.jsonbody import NotAJsonObject, json_object
 from shared.ledger import Ledger
@@ -299,12 +299,13 @@ def _track(transcription: Transcription, deps: SubmissionDeps) -> bool:
     `tracked: false` rather than an error that would invite the caller to submit (and pay) twice."""
     now = deps.clock()
     seen = observation_of(transcription)
+    trace = telemetry.current_traceparent()
     try:
         decide_and_save(
             deps.ledger,
             JobKind.TRANSCRIPTION,
             transcription.id,
-            lambda record: submitted(record, seen, now),
+            lambda record: submitted(record, seen, now, traceparent=trace),
             now,
             queue=deps.queue,
             request_reason=RequestReason.POLL,

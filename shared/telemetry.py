@@ -6,8 +6,9 @@ provider is set, the API hands out no-op tracers and proxy instruments that bind
 distro is configured, so this module costs nothing when telemetry is off and imports only the light API
 (cold start). Metric dimensions are small, fixed sets: never a job id.
 
-One trace per job: the step that moves a job to Queued runs in a span; the harvest request on the queue
-carries that span's W3C `traceparent`, and the harvest continues it, so a job's Queued and Harvested log
+One trace per job: a job's trace is its submission's (POST /api/transcriptions), or else the span of the step
+that first moves it to Queued; the ledger row keeps its W3C `traceparent`, every harvest request for the job
+carries it (a re-sent one too), and the harvest continues it, so a job's submission, Queued and Harvested log
 records share one operation id.
 """
 
@@ -120,6 +121,19 @@ def current_traceparent() -> str | None:
     return carrier.get(TRACEPARENT)
 
 
+def _continued(traceparent: str | None) -> context.Context | None:
+    """The context that continues `traceparent`, or None when there is none (or it is not a valid one)."""
+    if not traceparent:
+        return None
+    extracted = _propagator.extract({TRACEPARENT: traceparent})
+    return extracted if trace.get_current_span(extracted).get_span_context().is_valid else None
+
+
+def _links_to_here() -> list[trace.Link]:
+    here = trace.get_current_span().get_span_context()
+    return [trace.Link(here)] if here.is_valid else []
+
+
 @contextmanager
 def job_span(
     name: str,
@@ -130,15 +144,8 @@ def job_span(
 ) -> Iterator[trace.Span]:
     """A span for one job's step. With a `traceparent` it continues that trace (linked to the span that was
     current, e.g. the host's invocation); without one it is a child of the current span, if any."""
-    links: list[trace.Link] = []
-    parent: context.Context | None = None
-    if traceparent:
-        extracted = _propagator.extract({TRACEPARENT: traceparent})
-        if trace.get_current_span(extracted).get_span_context().is_valid:
-            parent = extracted
-            here = trace.get_current_span().get_span_context()
-            if here.is_valid:
-                links.append(trace.Link(here))
+    parent = _continued(traceparent)
+    links = _links_to_here() if parent is not None else []
     with _tracer.start_as_current_span(
         name, context=parent, kind=kind, attributes=dict(attributes or {}), links=links
     ) as span:
@@ -146,20 +153,18 @@ def job_span(
 
 
 @contextmanager
-def job_trace(kind: str, job_id: str) -> Iterator[None]:
-    """The span of the step that may move a job to Queued. On the timer, whose tick moves many jobs, each job
-    starts a trace of its own (linked to the tick); a web hook or a submission is about one job and continues
-    the request's trace."""
+def job_trace(kind: str, job_id: str, *, traceparent: str | None = None) -> Iterator[None]:
+    """The span of the step that may move a job to Queued (or send its request again). A job that has a trace
+    already (`traceparent`: its submission's, or the one it was first queued in) continues it, linked to the
+    current span. Otherwise, on the timer, whose tick moves many jobs, each job starts a trace of its own
+    (linked to the tick); a web hook or a submission is about one job and continues the request's trace."""
     attributes = {"job.kind": kind, "job.id": job_id, "trigger": current_trigger().value}
-    here = trace.get_current_span().get_span_context()
-    own_trace = current_trigger() is Trigger.TIMER
-    links = [trace.Link(here)] if own_trace and here.is_valid else []
+    parent = _continued(traceparent)
+    if parent is None and current_trigger() is Trigger.TIMER:
+        parent = context.Context()
+    links = _links_to_here() if parent is not None else []
     with _tracer.start_as_current_span(
-        f"queue {kind}",
-        context=context.Context() if own_trace else None,
-        kind=trace.SpanKind.PRODUCER,
-        attributes=attributes,
-        links=links,
+        f"queue {kind}", context=parent, kind=trace.SpanKind.PRODUCER, attributes=attributes, links=links
     ):
         yield
 

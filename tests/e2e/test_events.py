@@ -7,6 +7,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from opentelemetry import trace
 
 from shared import ops, runtime
 from shared.events import TranscriptEvent
@@ -144,6 +145,30 @@ def test_a_failed_publish_is_published_by_the_poll_tick_with_the_same_id(
     assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).event_owed is False
     assert [e.id for e in events(stack)] == [early.id, early.id]  # a duplicate, with the same id
     assert early.id == first["id"]
+
+
+def test_an_event_published_by_the_poll_tick_is_published_in_the_jobs_trace(
+    notify_stack, eventgrid_topic, managed_identity, monkeypatch, otel
+):
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(eventgrid_topic.ca_file))
+    stack = notify_stack(NOTIFY_EVENTGRID_ENDPOINT=eventgrid_topic.endpoint)
+    job = stack.submit(["a.wav"])
+    stack.finished(job)
+    eventgrid_topic.fail_next(1, 403)
+    poll_and_harvest(stack)
+    record = stack.parts.ledger.get(JobKind.TRANSCRIPTION, job)
+    assert record.event_owed is True
+    assert record.traceparent is not None
+    stack.parts.ledger.save(
+        record.model_copy(update={"harvested_at": record.harvested_at - timedelta(minutes=1)})
+    )
+    with trace.get_tracer("test").start_as_current_span("poll") as tick:
+        runtime.poll_tick(stack.parts)
+    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, job).event_owed is False
+    (published,) = otel.spans("publish transcription event")
+    assert published.context.trace_id == int(record.traceparent.split("-")[1], 16)
+    assert published.context.trace_id != tick.get_span_context().trace_id
+    assert [link.context.span_id for link in published.links] == [tick.get_span_context().span_id]
 
 
 def test_a_reharvest_is_a_new_harvest_with_a_new_event_id(notify_stack):

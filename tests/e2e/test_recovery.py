@@ -5,6 +5,7 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from opentelemetry import trace
 
 from shared import runtime
 from shared.conversations import ConversationPoller
@@ -63,6 +64,28 @@ def test_a_queued_job_whose_message_was_lost_is_sent_again_within_minutes(both_k
     assert parse_request(body).reason.value == "requeue"
     runtime.handle_message(body, 1, stack.parts)
     assert stack.parts.ledger.get(kind, job).state is LedgerState.HARVESTED
+
+
+def trace_of(body: bytes) -> int:
+    """The trace id a harvest request on the queue carries."""
+    traceparent = parse_request(body).traceparent
+    assert traceparent is not None
+    return int(traceparent.split("-")[1], 16)
+
+
+@pytest.mark.parametrize("kind", list(JobKind))
+def test_a_lost_request_is_sent_again_in_the_jobs_trace_not_the_ticks(both_kinds, kind, otel):
+    stack, clock, tracer = both_kinds, Clock(), trace.get_tracer("test")
+    with tracer.start_as_current_span("poll") as first_tick:
+        job, poller = queued_job(stack, kind, clock)
+    [lost] = stack.drain()
+    assert trace_of(lost) != first_tick.get_span_context().trace_id  # the job's own trace, kept in its row
+    clock.now += timedelta(minutes=3)
+    with tracer.start_as_current_span("poll") as later_tick:
+        assert poller.tick().requeued == 1
+    [again] = stack.drain()
+    assert parse_request(again).id == job
+    assert trace_of(again) == trace_of(lost) != later_tick.get_span_context().trace_id
 
 
 @pytest.mark.parametrize("kind", list(JobKind))

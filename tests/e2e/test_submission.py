@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 import requests
+from opentelemetry import trace
 
 from shared import runtime
 from shared.queueing import parse_request
@@ -180,6 +181,27 @@ def test_submitted_jobs_are_the_ones_followed_with_tracked_discovery(make_stack)
     runtime.poller(stack.parts).tick()
     assert [parse_request(body).id for body in stack.drain()] == [ours]
     assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, theirs) is None
+
+
+def test_a_submitted_job_is_queued_later_in_its_submissions_trace(make_stack, otel):
+    """The request's trace is kept in the job's ledger row: the tick that queues the job (later, in its own span)
+    sends the harvest request in it, so the submission and the harvest share one trace."""
+    stack, tracer = make_stack(), trace.get_tracer("test")
+    with tracer.start_as_current_span("submit_transcription") as request:
+        reply = runtime.submit_transcription(json.dumps(submission()).encode(), stack.parts)
+    job = json.loads(reply.body)["id"]
+    stack.finished(job)
+    with tracer.start_as_current_span("poll") as tick:
+        runtime.poll_tick(stack.parts)
+    [body] = stack.drain()
+    traceparent = parse_request(body).traceparent
+    assert traceparent is not None
+    submitted_in, ticked_in = request.get_span_context().trace_id, tick.get_span_context().trace_id
+    assert int(traceparent.split("-")[1], 16) == submitted_in != ticked_in
+    # The tick's step that queued the job is in the job's trace too, linked to the tick.
+    (queued,) = [s for s in otel.spans("queue transcription") if s.attributes["job.id"] == job]
+    assert queued.context.trace_id == submitted_in
+    assert [link.context.span_id for link in queued.links] == [tick.get_span_context().span_id]
 
 
 def test_a_failed_submission_leaves_no_trace_in_the_ledger(make_stack):

@@ -225,6 +225,49 @@ def test_a_job_completed_by_web_hook_is_traced_from_the_request_to_its_manifest(
     assert secret not in json.dumps(envelopes)
 
 
+def test_a_submitted_job_is_traced_from_its_submission_to_its_event(azurite, fresh_emulator, run_host):
+    """The submission's trace is kept in the job's ledger row, so the tick that queues the job later, the
+    harvest and the transcript-ready event all continue it."""
+    env = stack_env(
+        azurite,
+        fresh_emulator,
+        "2024-11-15",
+        POLL_SCHEDULE="* * * * * *",
+        NOTIFY_QUEUE=f"events-{uuid.uuid4().hex[:8]}",
+    )
+    body = {
+        "contentUrls": ["https://audio.invalid/calls/call-3-stereo.wav"],
+        "locale": "en-US",
+        "displayName": "submitted",
+    }
+    with TelemetryCapture() as capture, run_host(REPO_ROOT, {**env, **telemetry_env(capture)}) as host:
+        answer = requests.post(
+            host.url("/api/transcriptions"), params={"code": host.function_key}, json=body, timeout=10
+        )
+        assert answer.status_code == 202, answer.text
+        job = answer.json()["id"]
+        wait_for(
+            lambda: messages(capture.envelopes(), event="event_published", id=job),
+            timeout=60,
+            what="the event_published record at the capture server",
+        )
+    envelopes = capture.envelopes()
+    (submitted,) = [
+        e
+        for e in of_type(envelopes, "RequestData")
+        if e["data"]["baseData"]["name"] == "submit_transcription"
+    ]
+    (pending,) = messages(envelopes, event="job_state", id=job, state="Pending")
+    (queued,) = messages(envelopes, event="job_state", id=job, state="Queued")
+    (harvested,) = messages(envelopes, event="job_state", id=job, state="Harvested")
+    (published,) = messages(envelopes, event="event_published", id=job)
+    assert pending["data"]["baseData"]["properties"]["trigger"] == "submit"
+    assert queued["data"]["baseData"]["properties"]["trigger"] == "timer"  # queued by a later tick
+    trace_id = operation_id(submitted)
+    assert {operation_id(e) for e in (pending, queued, harvested, published)} == {trace_id}
+    assert trace_id not in {operation_id(e) for e in messages(envelopes, event="poll_tick")}
+
+
 def test_entra_auth_sends_the_managed_identitys_token_over_tls(azurite, fresh_emulator, run_host, tmp_path):
     """APPLICATIONINSIGHTS_AUTHENTICATION_STRING: the exporters authenticate with the user-assigned managed
     identity it names (the App Service identity protocol, served locally), over HTTPS only."""

@@ -122,6 +122,22 @@ def test_a_webhook_continues_the_request_trace(otel):
     assert queued.context.trace_id == request.get_span_context().trace_id
 
 
+@pytest.mark.parametrize("trigger", [Trigger.TIMER, Trigger.WEBHOOK])
+def test_a_job_that_has_a_trace_is_queued_in_it_whatever_step_queues_it(otel, trigger):
+    tracer = trace.get_tracer("test")
+    with tracer.start_as_current_span("submit_transcription") as submission:
+        stored = telemetry.current_traceparent()
+    with (
+        tracer.start_as_current_span("poll or web hook") as step,
+        telemetry.triggered_by(trigger),
+        telemetry.job_trace("transcription", JOB, traceparent=stored),
+    ):
+        pass
+    (queued,) = otel.spans("queue transcription")
+    assert queued.context.trace_id == submission.get_span_context().trace_id
+    assert [link.context.span_id for link in queued.links] == [step.get_span_context().span_id]
+
+
 def test_without_a_traceparent_the_harvest_is_a_child_of_the_current_span(otel):
     with telemetry.job_span("harvest transcription", traceparent="not a traceparent"):
         pass
