@@ -14,20 +14,13 @@ from shared.cli import main as cli
 from shared.queueing import HarvestRequest, RequestReason, parse_request
 from shared.states import JobKind, LedgerState, harvest_poisoned
 from tests.fixtures.host import REPO_ROOT
-from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
 
-def finished_job(stack, name: str) -> str:
-    job = stack.submit([name])
-    wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"{job} to finish")
-    return job
-
-
 def test_replay_moves_wrapped_and_host_poisoned_requests_back_and_keeps_bad_ones(make_stack):
     stack = make_stack()
-    wrapped, raw = finished_job(stack, "a.wav"), finished_job(stack, "b.wav")
+    wrapped, raw = stack.finished(stack.submit(["a.wav"])).id, stack.finished(stack.submit(["b.wav"])).id
     runtime.poller(stack.parts).tick()
     stack.drain()
     # Ours: wrapped in a PoisonEnvelope with the reason, and the job marked Poisoned.
@@ -72,7 +65,7 @@ def test_replay_moves_wrapped_and_host_poisoned_requests_back_and_keeps_bad_ones
 
 def test_replay_stops_at_the_maximum_and_runs_as_a_module(make_stack, tmp_path):
     stack = make_stack()
-    jobs = [finished_job(stack, f"m{i}.wav") for i in range(3)]
+    jobs = [stack.finished(stack.submit([f"m{i}.wav"])).id for i in range(3)]
     for job in jobs:
         stack.parts.queue.poison(HarvestRequest(id=job).model_dump_json().encode(), "test")
     settings_file = tmp_path / "local.settings.json"

@@ -19,7 +19,6 @@ from shared.speech import ConversationClient, RetryRules, ServiceError, SpeechCl
 from shared.states import JobKind, LedgerState
 from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
-from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -41,7 +40,7 @@ def poisoned(stack) -> list[dict]:
 def finished_transcription(stack, names: list[str], **options) -> tuple[str, bytes]:
     """A finished job, polled, with its one harvest request taken off the queue."""
     job = stack.submit(names, **options)
-    wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"job {job} to finish")
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     [body] = stack.drain()
     return job, body

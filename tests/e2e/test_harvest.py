@@ -24,19 +24,8 @@ from shared.states import JobKind, LedgerState
 from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.stack import API_VERSIONS, poison_reader
-from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def finished(stack, job_id):
-    """Wait until the emulator finishes the job, and return the finished entity."""
-
-    def done():
-        transcription = stack.speech.get_transcription(job_id)
-        return transcription if transcription.is_terminal else None
-
-    return wait_for(done, what=f"job {job_id} to finish")
 
 
 def poll_and_harvest(stack):
@@ -50,7 +39,7 @@ def poll_and_harvest(stack):
 def test_succeeded_job_lands_with_documented_layout(make_stack, api_version):
     stack = make_stack(api_version, CHANNEL_LABELS="Agent,Customer")
     job = stack.submit(["call-0042-stereo.wav?phrases=6", "memo.wav"], word_level_timestamps=True)
-    finished(stack, job)
+    stack.finished(job)
 
     report, outcomes = poll_and_harvest(stack)
     assert report.enqueued == 1
@@ -121,7 +110,7 @@ def test_succeeded_job_lands_with_documented_layout(make_stack, api_version):
 def test_failed_job_gets_a_failure_manifest(make_stack, api_version):
     stack = make_stack(api_version)
     job = stack.submit(["fail-1.wav", "fail-2.wav"])
-    assert str(finished(stack, job).status) == "Failed"
+    assert str(stack.finished(job).status) == "Failed"
     _, outcomes = poll_and_harvest(stack)
     assert outcomes == [Outcome.HARVESTED]
     manifest = stack.manifest(job)
@@ -136,7 +125,7 @@ def test_failed_job_gets_a_failure_manifest(make_stack, api_version):
 def test_partially_failed_job_lists_its_failures(make_stack):
     stack = make_stack()
     job = stack.submit(["ok.wav", "fail-me.wav"])
-    assert str(finished(stack, job).status) == "Succeeded"
+    assert str(stack.finished(job).status) == "Succeeded"
     poll_and_harvest(stack)
     report = stack.manifest(job)["report"]
     assert report["successfulTranscriptionsCount"] == 1
@@ -149,7 +138,7 @@ def test_multi_page_file_list_is_read_in_full(make_stack):
     stack = make_stack(OUTPUT_FORMATS="json")
     names = [f"clip-{i:03d}.wav?phrases=1" for i in range(105)]
     job = stack.submit(names)
-    finished(stack, job)
+    stack.finished(job)
     stack.emulator.admin.reset_stats()
     poll_and_harvest(stack)
     manifest = stack.manifest(job)
@@ -163,7 +152,7 @@ def test_a_polled_job_costs_one_speech_call_to_harvest(make_stack):
     stack = make_stack()
     jobs = [stack.submit([f"one-{i}.wav", f"two-{i}.wav"]) for i in range(3)]
     for job in jobs:
-        finished(stack, job)
+        stack.finished(job)
     runtime.poller(stack.parts).tick()
     requests_sent = [parse_request(body) for body in stack.drain()]
     assert sorted(r.id for r in requests_sent) == sorted(jobs)
@@ -178,7 +167,7 @@ def test_a_polled_job_costs_one_speech_call_to_harvest(make_stack):
 def test_a_job_deleted_after_it_was_listed_is_missing_not_an_empty_harvest(make_stack):
     stack = make_stack()
     job = stack.submit(["gone.wav"])
-    finished(stack, job)
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     [request] = [parse_request(body) for body in stack.drain()]
     stack.speech.delete_transcription(job)
@@ -191,7 +180,7 @@ def test_a_job_deleted_after_it_was_listed_is_missing_not_an_empty_harvest(make_
 def test_redelivery_changes_and_downloads_nothing(make_stack):
     stack = make_stack()
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     poll_and_harvest(stack)
     before = {b.name: b.etag for b in stack.parts.destination.container.list_blobs()}
     stack.emulator.admin.reset_stats()
@@ -205,7 +194,7 @@ def test_redelivery_changes_and_downloads_nothing(make_stack):
 def test_resume_after_a_crash_before_the_manifest(make_stack):
     stack = make_stack()
     job = stack.submit(["a.wav", "b.wav"])
-    finished(stack, job)
+    stack.finished(job)
     poll_and_harvest(stack)
     manifest_path = f"transcriptions/{job}/manifest.json"
     first_manifest = stack.manifest(job)
@@ -224,7 +213,7 @@ def test_resume_after_a_crash_before_the_manifest(make_stack):
 def test_concurrent_duplicates_write_each_blob_once(make_stack):
     stack = make_stack()
     job = stack.submit(["a-stereo.wav?phrases=20", "b.wav?phrases=20"])
-    finished(stack, job)
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     stack.drain()
     barrier = threading.Barrier(2)
@@ -256,7 +245,7 @@ def test_concurrent_duplicates_write_each_blob_once(make_stack):
 def test_throttled_service_is_retried_with_retry_after(make_stack):
     stack = make_stack()
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     stack.emulator.admin.add_fault("GET /transcriptions/{id}/files", "429", count=2, retry_after=1)
     stack.emulator.admin.add_fault("GET /transcriptions/{id}", "503", count=1, retry_after=1)
@@ -270,7 +259,7 @@ def test_throttled_service_is_retried_with_retry_after(make_stack):
 def test_expired_sas_is_refreshed_by_listing_again(make_stack):
     stack = make_stack()
     job = stack.submit(["a.wav", "b.wav"])
-    finished(stack, job)
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     stack.emulator.admin.add_fault("GET /transcriptions/{id}/files", "expired-sas", count=1)
     stack.emulator.admin.reset_stats()
@@ -292,7 +281,7 @@ def test_malformed_message_goes_to_poison_with_its_reason(make_stack):
 def test_last_failed_attempt_poisons_and_marks_the_job(make_stack):
     stack = make_stack(HARVEST_MAX_ATTEMPTS="2")
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     [body] = stack.drain()
     stack.emulator.admin.add_fault("GET /transcriptions/{id}/files", "500", count=1000)
@@ -318,7 +307,7 @@ def test_last_failed_attempt_poisons_and_marks_the_job(make_stack):
 def test_delete_after_harvest(make_stack, api_version):
     stack = make_stack(api_version, DELETE_AFTER_HARVEST="true")
     job = stack.submit(["a.wav"])
-    finished(stack, job)
+    stack.finished(job)
     poll_and_harvest(stack)
     assert stack.manifest(job) is not None
     with pytest.raises(NotFoundError):
@@ -331,7 +320,7 @@ def test_job_with_destination_container_url_is_read_with_our_credential(make_sta
     stack = make_stack(api_version)
     target = container_sas_url(stack.env["AzureWebJobsStorage"], f"speech-out-{uuid.uuid4().hex[:8]}", "rcwl")
     job = stack.submit(["byos.wav"], destination_container_url=target)
-    finished(stack, job)
+    stack.finished(job)
     [result] = [f for f in stack.speech.list_files(job) if f.kind == "Transcription"]
     assert "sig=" not in result.content_url
     poll_and_harvest(stack)
@@ -347,7 +336,7 @@ def test_harvest_over_its_time_budget_continues_in_a_new_message(make_stack):
     """Bounded work per invocation: past the budget the harvest enqueues its continuation and stops cleanly."""
     stack = make_stack(HARVEST_TIME_BUDGET_SECONDS="60")
     job = stack.submit(["a.wav", "b.wav", "c.wav"])
-    finished(stack, job)
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     [body] = stack.drain()
     ticks = iter(range(0, 10_000, 45))  # each look at the clock: 45 s later
@@ -375,7 +364,7 @@ def test_files_harvested_in_parallel_take_their_stems_in_file_order(make_stack):
     # Twelve inputs with one name; the first files are the largest, so they finish downloading last.
     names = [f"call.wav?phrases={60 - 5 * i}" for i in range(12)]
     job = stack.submit(names)
-    finished(stack, job)
+    stack.finished(job)
     _, outcomes = poll_and_harvest(stack)
     assert outcomes == [Outcome.HARVESTED]
     results = [r for r in stack.manifest(job)["results"] if r["kind"] == "Transcription"]
@@ -393,7 +382,7 @@ def test_files_harvested_in_parallel_take_their_stems_in_file_order(make_stack):
 def test_an_entity_too_large_for_a_message_is_left_out_and_the_harvest_asks_for_the_job(make_stack):
     stack = make_stack()
     job = stack.submit(["big.wav"])
-    entity = finished(stack, job).wire
+    entity = stack.finished(job).wire
     huge = {**entity, "contentUrls": [f"https://audio.invalid/{i:04d}/" + "a" * 80 for i in range(1000)]}
     stack.parts.queue.send(HarvestRequest(id=job, entity=huge))
     stack.parts.queue.send(HarvestRequest(id=job, entity=entity))

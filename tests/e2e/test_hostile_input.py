@@ -19,7 +19,6 @@ from tests.emulator.api import container_sas_url
 from tests.fixtures.emulator import EMULATOR_KEY
 from tests.fixtures.host import REPO_ROOT
 from tests.fixtures.stack import poison_reader
-from tests.fixtures.waiting import wait_for
 from tests.speech.scripted_server import Reply, ScriptedServer
 
 pytestmark = pytest.mark.e2e
@@ -145,7 +144,7 @@ def test_a_failed_ledger_write_while_poisoning_poisons_once_and_does_not_raise(m
 
 
 def harvest_now(stack, job: str) -> None:
-    wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"job {job} to finish")
+    stack.finished(job)
     runtime.handle_message(HarvestRequest(id=job).model_dump_json().encode(), 1, stack.parts)
 
 

@@ -14,15 +14,8 @@ from shared.cli import main as cli
 from shared.queueing import RequestReason, parse_request
 from shared.states import JobKind, LedgerState, harvest_poisoned
 from tests.fixtures.host import REPO_ROOT
-from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
-
-
-def finished_job(stack, name: str) -> str:
-    job = stack.submit([name])
-    wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"{job} to finish")
-    return job
 
 
 def harvest_all(stack) -> None:
@@ -39,7 +32,10 @@ def run_cli(args, env) -> tuple[int, str, str]:
 
 def test_status_and_jobs_show_states_reasons_and_ages(make_stack):
     stack = make_stack()
-    done, poisoned = finished_job(stack, "call-1.wav"), finished_job(stack, "call-2.wav")
+    done, poisoned = (
+        stack.finished(stack.submit(["call-1.wav"])).id,
+        stack.finished(stack.submit(["call-2.wav"])).id,
+    )
     runtime.poller(stack.parts).tick()
     for body in stack.drain():
         if parse_request(body).id == done:
@@ -83,7 +79,7 @@ def test_jobs_rejects_an_unknown_state():
 
 def test_reharvest_adds_a_new_format_and_keeps_every_existing_blob_byte_exact(make_stack):
     stack = make_stack(OUTPUT_FORMATS="json")
-    job = finished_job(stack, "call-7-stereo.wav")
+    job = stack.finished(stack.submit(["call-7-stereo.wav"])).id
     harvest_all(stack)
     before = stack.blobs(job)
     manifest_path = layout.manifest_blob("", JobKind.TRANSCRIPTION, job)
@@ -117,7 +113,7 @@ def test_reharvest_refuses_unknown_and_unfinished_jobs_with_exit_code_3(make_sta
 
 def test_backfill_records_and_enqueues_finished_jobs_once_and_runs_as_a_module(make_stack, tmp_path):
     stack = make_stack()
-    jobs = sorted(finished_job(stack, f"b{i}.wav") for i in range(3))
+    jobs = sorted(stack.finished(stack.submit([f"b{i}.wav"])).id for i in range(3))
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
 
     code, output, progress = run_cli(["backfill", "--since", since, "--json"], stack.env)

@@ -11,7 +11,6 @@ from shared.manifest import Manifest
 from shared.schemas import FOLDER
 from shared.states import JobKind
 from tests.fixtures.stack import poison_reader
-from tests.fixtures.waiting import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -30,7 +29,7 @@ def test_published_documents_match_their_schemas(make_stack):
     job = stack.submit(
         ["call-7-stereo.wav?phrases=5", "memo.wav", "gone-fail.wav"], word_level_timestamps=True
     )
-    wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what=f"job {job} to finish")
+    stack.finished(job)
     runtime.poller(stack.parts).tick()
     [request] = stack.drain()
     check("harvest-request", json.loads(request))

@@ -115,7 +115,7 @@ def test_submit_track_and_follow_a_job_to_its_manifest(hosted, api_version, sent
         assert "manifestUrl" not in status
 
         # The timer is quiet: one tick by hand, and the host's queue trigger harvests.
-        wait_for(lambda: stack.speech.get_transcription(job).is_terminal, what="the job to finish")
+        stack.finished(job)
         assert runtime.poller(stack.parts).tick().enqueued_ids == [job]
         harvested = harvested_status(host, body["statusUrl"])
         assert harvested["serviceStatus"] == "Succeeded"
@@ -177,7 +177,7 @@ def test_submitted_jobs_are_the_ones_followed_with_tracked_discovery(make_stack)
     ours = json.loads(reply.body)["id"]
     theirs = stack.submit(["someone-elses.wav"])
     for job in (ours, theirs):
-        wait_for(lambda job=job: stack.speech.get_transcription(job).is_terminal, what=f"{job} to finish")
+        stack.finished(job)
     runtime.poller(stack.parts).tick()
     assert [parse_request(body).id for body in stack.drain()] == [ours]
     assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, theirs) is None

@@ -30,14 +30,6 @@ def harvested(stack, job):
     return record is not None and record.state is LedgerState.HARVESTED
 
 
-def finished(stack, job_id):
-    def done():
-        transcription = stack.speech.get_transcription(job_id)
-        return transcription if transcription.is_terminal else None
-
-    return wait_for(done, what=f"job {job_id} to finish")
-
-
 def event(name: str, entity=None, *, secret: str | None = SECRET, raw: bytes | None = None):
     body = raw if raw is not None else json.dumps(entity).encode()
     headers = {EVENT_HEADER: name, "Content-Type": "application/json"}
@@ -86,7 +78,7 @@ def test_challenge_is_echoed_only_when_signed(hosted):
 def test_signed_completion_is_harvested_unsigned_and_forged_ones_are_refused(hosted):
     stack, host = hosted
     job = stack.submit(["a.wav"])
-    entity = finished(stack, job).wire
+    entity = stack.finished(job).wire
 
     unsigned = post(host, *event("TranscriptionCompletion", entity, secret=None))
     assert unsigned.status_code == 401
@@ -167,7 +159,7 @@ def test_registered_hook_answers_the_challenge_and_its_completion_leads_to_a_man
 def test_webhook_and_timer_racing_enqueue_each_job_once(make_stack):
     stack = make_stack(WEBHOOK_SECRET=SECRET)
     jobs = [stack.submit([f"race-{i}.wav"]) for i in range(4)]
-    entities = [finished(stack, job).wire for job in jobs]
+    entities = [stack.finished(job).wire for job in jobs]
     barrier = threading.Barrier(len(jobs) + 1)
     answers, errors = [], []
 
@@ -234,7 +226,7 @@ def test_processing_event_is_recorded_from_the_body_without_a_service_call(make_
 def test_a_signed_completion_costs_no_call_and_its_harvest_one(make_stack):
     stack = make_stack(WEBHOOK_SECRET=SECRET)
     job = stack.submit(["signed.wav", "other.wav"])
-    entity = finished(stack, job).wire
+    entity = stack.finished(job).wire
     stack.emulator.admin.reset_stats()
     reply = runtime.receive_webhook(
         "POST", *_as_request(event("TranscriptionCompletion", entity)), stack.parts
@@ -286,7 +278,7 @@ def test_deletion_marks_the_job_missing_unless_it_was_harvested(make_stack):
 def test_events_about_untracked_jobs_are_ignored_with_tracked_discovery(make_stack):
     stack = make_stack(WEBHOOK_SECRET=SECRET, DISCOVERY="tracked")
     job = stack.submit(["a.wav"])
-    entity = finished(stack, job).wire
+    entity = stack.finished(job).wire
     reply = runtime.receive_webhook(
         "POST", *_as_request(event("TranscriptionCompletion", entity)), stack.parts
     )
@@ -306,7 +298,7 @@ def test_unsigned_progress_and_late_progress_are_not_recorded(make_stack):
 
     signed = make_stack(WEBHOOK_SECRET=SECRET)
     finished_job = signed.submit(["late.wav"])
-    done = finished(signed, finished_job).wire
+    done = signed.finished(finished_job).wire
     runtime.receive_webhook("POST", *_as_request(event("TranscriptionCompletion", done)), signed.parts)
     late = {**done, "status": "Running"}  # a retried Processing event arriving after the completion
     reply = runtime.receive_webhook(
