@@ -9,7 +9,16 @@ import pytest
 import requests
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import TableClient
+from azure.storage.blob import BlobServiceClient
 
+from examples.consumer.transcript_index.storage import (
+    ContainerBlobs,
+    TableRows,
+    container_client,
+    table_client,
+)
+from local.identity_endpoint import STORAGE_AUDIENCE
+from local.identity_stack import USER_ASSIGNED_CLIENT_ID, identity_stack
 from tests.fixtures.host import REPO_ROOT
 from tests.fixtures.stack import stack_env
 from tests.fixtures.waiting import wait_for
@@ -114,3 +123,36 @@ def test_consumer_indexes_each_harvested_job_once_per_trigger(azurite, fresh_emu
     assert indexed[failed]["status"] == "Failed"
     assert indexed[failed]["error"]
     assert [r["RowKey"] for r in found.json()] == [ok]
+
+
+def test_the_consumer_reads_and_writes_as_the_identity_its_connections_name(monkeypatch):
+    """`<name>__credential=managedidentity` with `<name>__clientId`, as the Bicep sets them: the consumer's own
+    clients (the manifest reader, the index table) use that user-assigned identity, as the host's triggers do.
+    The platform knows no other identity, so a token for any other would be refused."""
+    with identity_stack() as platform:
+        settings = {
+            **platform.storage_settings("TranscriptsStorage"),
+            **platform.storage_settings("AzureWebJobsStorage"),
+            **platform.platform_settings(),
+        }
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        for name in (
+            "AzureWebJobsStorage",
+            "TranscriptsStorage",
+            "AzureWebJobsTranscriptsStorage",
+            "AZURE_CLIENT_ID",
+        ):
+            monkeypatch.delenv(name, raising=False)
+        observer = BlobServiceClient(platform.app_blob_endpoint, credential=platform.app_account_credential)
+        observer.create_container("transcripts").upload_blob("m/manifest.json", b'{"id": "j1"}')
+
+        blobs = ContainerBlobs(container_client("TranscriptsStorage", "transcripts"))
+        assert blobs.read("m/manifest.json") == b'{"id": "j1"}'
+        index = TableRows(table_client("AzureWebJobsStorage", "transcriptindex"))
+        index.upsert({"PartitionKey": "transcription", "RowKey": "j1", "displayName": "call"})
+        assert index.get("transcription", "j1")["displayName"] == "call"
+
+        assert {(i.resource.rstrip("/"), i.client_id) for i in platform.identity.issued} == {
+            (STORAGE_AUDIENCE, USER_ASSIGNED_CLIENT_ID)
+        }

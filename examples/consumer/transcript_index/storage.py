@@ -1,7 +1,10 @@
 """The consumer's storage: the harvester's destination container (read) and the index table (written).
 
-A connection is a setting holding a connection string, or, for managed identity, `<name>__blobServiceUri` /
-`<name>__tableServiceUri` (the Functions host's convention), read with DefaultAzureCredential.
+A connection is a setting holding a connection string, or, for an identity, `<name>__blobServiceUri` /
+`<name>__tableServiceUri` with `<name>__credential=managedidentity` and `<name>__clientId` (the Functions host's
+convention, which its triggers on the same connection follow): the managed identity `__clientId` names (a Flex
+app usually has only a user-assigned one), or without `__credential` DefaultAzureCredential, e.g. a developer's
+sign-in.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ import contextlib
 import os
 from typing import Any
 
+from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, UpdateMode
-from azure.identity import DefaultAzureCredential
+from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
 from azure.storage.blob import BlobServiceClient, ContainerClient
 
 
@@ -20,12 +24,20 @@ def _connection_string(name: str) -> str | None:
     return os.environ.get(name) or os.environ.get(f"AzureWebJobs{name}") or None
 
 
+def _credential(connection: str) -> TokenCredential:
+    """The identity of an identity-based connection, chosen as the host chooses it."""
+    client_id = os.environ.get(f"{connection}__clientId") or None
+    if os.environ.get(f"{connection}__credential", "").lower() == "managedidentity":
+        return ManagedIdentityCredential(client_id=client_id)
+    return DefaultAzureCredential(managed_identity_client_id=client_id)
+
+
 def container_client(connection: str, container: str) -> ContainerClient:
     text = _connection_string(connection)
     if text is not None:
         service = BlobServiceClient.from_connection_string(text)
     else:
-        service = BlobServiceClient(os.environ[f"{connection}__blobServiceUri"], DefaultAzureCredential())
+        service = BlobServiceClient(os.environ[f"{connection}__blobServiceUri"], _credential(connection))
     return service.get_container_client(container)
 
 
@@ -35,7 +47,7 @@ def table_client(connection: str, table: str) -> TableClient:
         service = TableServiceClient.from_connection_string(text)
     else:
         service = TableServiceClient(
-            os.environ[f"{connection}__tableServiceUri"], credential=DefaultAzureCredential()
+            os.environ[f"{connection}__tableServiceUri"], credential=_credential(connection)
         )
     with contextlib.suppress(ResourceExistsError):
         service.create_table(table)
