@@ -1,7 +1,7 @@
 // The consumer example (examples/consumer, azd service "consumer"): a second Flex Consumption app that keeps
 // a searchable index of transcripts. It has its own storage account (its host and the index table, made in
-// main.bicep with function-storage.bicep), reads
-// the destination container (Storage Blob Data Reader, granted in destination-access.bicep) and the
+// main.bicep with function-storage.bicep), reads the destination container (Storage Blob Data Owner there and
+// Queue Data Contributor on its blob trigger's poison queue, granted in destination-access.bicep) and the
 // harvester's notify queue (notify-access.bicep), all with its own user-assigned identity. Its blob trigger
 // is fed by the Event Grid subscription that the postdeploy hook creates (consumer-subscription.bicep).
 

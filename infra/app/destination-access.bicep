@@ -1,9 +1,9 @@
 // Access to the destination container, new or existing (deployed into the destination's resource group).
 // The harvester writes there: Storage Blob Data Contributor on the container only, not the whole account.
-// The consumer example only reads: Storage Blob Data Reader on the same container. (Functions lists Blob Data
-// Owner and Queue Data Contributor for a blob trigger's connection, the queue part for its poison queue
-// webjobs-blobtrigger-poison on that account. The example keeps to reading; grant those two here if you want
-// manifests that failed five times kept on that queue.)
+// The consumer example's blob trigger uses this account as its connection, for which Functions documents
+// Storage Blob Data Owner and Storage Queue Data Contributor: Blob Data Owner on the container only, and Queue
+// Data Contributor only on the queue where the trigger keeps a manifest that failed five times
+// (webjobs-blobtrigger-poison, made here so that the role can be scoped to it), not on the account's others.
 
 param accountName string
 param containerName string
@@ -38,11 +38,31 @@ resource writer 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
-resource reader 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(consumerPrincipalId)) {
-  name: guid(container.id, consumerPrincipalId, roles.storageBlobDataReader)
+resource consumerBlobs 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(consumerPrincipalId)) {
+  name: guid(container.id, consumerPrincipalId, roles.storageBlobDataOwner)
   scope: container
   properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataReader)
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageBlobDataOwner)
+    principalId: consumerPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' existing = {
+  parent: account
+  name: 'default'
+}
+
+resource blobTriggerPoison 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = if (!empty(consumerPrincipalId)) {
+  parent: queueService
+  name: 'webjobs-blobtrigger-poison'
+}
+
+resource consumerPoison 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(consumerPrincipalId)) {
+  name: guid(blobTriggerPoison.id, consumerPrincipalId, roles.storageQueueDataContributor)
+  scope: blobTriggerPoison
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
     principalId: consumerPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -7,7 +7,16 @@ from pathlib import Path
 
 from shared.layout import manifest_blob, raw_blob, transcript_blob
 from shared.states import JobKind
-from tests.infra.bicep import INFRA, all_resources, declaration, object_entries, path, string_value, text
+from tests.infra.bicep import (
+    INFRA,
+    all_resources,
+    declaration,
+    object_entries,
+    path,
+    resources,
+    string_value,
+    text,
+)
 
 ROOT = INFRA.parent
 CONSUMER = ROOT / "examples" / "consumer"
@@ -34,6 +43,17 @@ def matches(blob: str, container: str, prefix: str, blob_container: str = "") ->
     begins, ends, _ = subject_filter(container, prefix)
     subject = f"/blobServices/default/containers/{blob_container or container}/blobs/{blob}"
     return subject.startswith(begins) and subject.endswith(ends)
+
+
+def test_the_consumers_queue_role_on_the_destination_is_on_its_blob_triggers_poison_queue() -> None:
+    """A manifest whose blob trigger failed five times is kept on webjobs-blobtrigger-poison in the trigger
+    connection's account (the destination): the one queue there the consumer may write (tests/infra/test_roles)."""
+    [queue] = [
+        r
+        for r in resources(INFRA / "app" / "destination-access.bicep")
+        if r.type == "Microsoft.Storage/storageAccounts/queueServices/queues"
+    ]
+    assert string_value(path(queue.body, "name")) == "webjobs-blobtrigger-poison"
 
 
 def test_only_blob_created_events_are_delivered() -> None:

@@ -11,7 +11,6 @@ ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
 BUILT_IN = {
     "storageBlobDataOwner": "b7e6dc6d-f1e8-4753-8033-0f276bb0955b",
     "storageBlobDataContributor": "ba92f5b4-2d11-453d-a403-e96b0029c9fe",
-    "storageBlobDataReader": "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1",
     "storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88",
     "storageTableDataContributor": "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3",
     "cognitiveServicesSpeechContributor": "0e75ca1e-0464-4b4d-8b93-68208a576181",
@@ -42,13 +41,19 @@ APP_NEEDS = {
 }
 
 
-# What the consumer example's identity must hold: read the destination, take the notify queue, send telemetry
-# (its own storage account is the same function-storage.bicep as the harvester's).
+# What the consumer example's identity must hold: what Functions documents for a blob trigger's connection (Blob
+# Data Owner, here on the destination container; Queue Data Contributor, here on its poison queue only), take
+# the notify queue, send telemetry (its own storage account is the same function-storage.bicep as the harvester's).
 CONSUMER_NEEDS = {
     (
         "app/destination-access.bicep",
         "Microsoft.Storage/storageAccounts/blobServices/containers",
-        "storageBlobDataReader",
+        "storageBlobDataOwner",
+    ),
+    (
+        "app/destination-access.bicep",
+        "Microsoft.Storage/storageAccounts/queueServices/queues",
+        "storageQueueDataContributor",
     ),
     (
         "app/notify-access.bicep",
