@@ -8,7 +8,6 @@ import pytest
 from shared import runtime
 from shared.harvest import Outcome
 from shared.queueing import HarvestRequest
-from tests.e2e.test_harvest import finished
 from tests.transcripts.caption_checks import read_srt, read_vtt
 
 pytestmark = pytest.mark.e2e
@@ -23,7 +22,7 @@ def test_every_shape_is_harvested_into_valid_transcripts(make_stack):
         locale="de-DE",
         word_level_timestamps=True,
     )
-    finished(stack, job)
+    stack.finished(job)
     assert runtime.harvester(stack.parts).harvest(HarvestRequest(id=job)) is Outcome.HARVESTED
 
     manifest = stack.manifest(job)
