@@ -5,10 +5,13 @@
         derived = deriver.finish()
         for output in derived.outputs: upload(output.extension, output.content_type, output.chunks())
 
-finish() renders every wanted format in one pass over the phrase spool (reading the spool once, not once per
-format) into temporary files next to it; `chunks()` streams a file and can be called again to retry an
-upload, as long as the Deriver is open: it deletes its files on exit. An invalid file yields no outputs.
-Conversations, whose phrases are built by their own client, use derive_from_phrases and the same renderers.
+Phrases are rendered into every wanted format as they are parsed (onepass.py), each format into its own
+temporary file. When a file breaks what that needs (phrases out of time order, a late second voice), the
+Deriver starts over on the exact path: the raw bytes it kept in a temporary file are parsed again into a
+phrase spool, which finish() renders in time order. `chunks()` streams an output and can be called again to
+retry an upload, as long as the Deriver is open: it deletes its files on exit. An invalid file yields no
+outputs. Conversations, whose phrases are built by their own client, use derive_from_phrases and the same
+renderers.
 """
 
 import os
@@ -19,46 +22,22 @@ from types import TracebackType
 from typing import BinaryIO
 
 from shared.redact import strip_sas
-from shared.transcripts.captions import SrtRenderer, VttRenderer
-from shared.transcripts.labels import Labels
 from shared.transcripts.model import Channel, Phrase, TranscriptHeader
 from shared.transcripts.normalize import PhraseFields
+from shared.transcripts.onepass import OnePass
 from shared.transcripts.options import CONTENT_TYPES, FORMATS, check_formats
 from shared.transcripts.parse import ParseOutcome, ResultFileParser
-from shared.transcripts.render_json import JsonRenderer
-from shared.transcripts.render_text import TextRenderer
+from shared.transcripts.rendered import CHUNK_BYTES, DerivedOutput, RenderedFile, renderers
 from shared.transcripts.renderer import Renderer, stream
 from shared.transcripts.spool import PhraseSpool
 
-CHUNK_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class DerivedOutput:
-    extension: str
-    content_type: str
-    chunks: Callable[[], Iterator[bytes]]  # the whole document from its start, on every call
+__all__ = ["CONTENT_TYPES", "FORMATS", "Derived", "DerivedOutput", "Deriver", "derive_from_phrases"]
 
 
 @dataclass(frozen=True)
 class Derived:
     outcome: ParseOutcome
     outputs: list[DerivedOutput]
-
-
-def _renderers(
-    formats: Collection[str], header: TranscriptHeader, channel_labels: Mapping[int, str]
-) -> dict[str, Callable[[], Renderer]]:
-    """A fresh renderer per wanted format, in FORMATS order."""
-    check_formats(formats)
-    labels = Labels.for_transcript(header, channel_labels)
-    makers: dict[str, Callable[[], Renderer]] = {
-        "json": lambda: JsonRenderer(header),
-        "txt": lambda: TextRenderer(labels),
-        "srt": lambda: SrtRenderer(labels, header.duration_seconds),
-        "vtt": lambda: VttRenderer(labels, header.duration_seconds),
-    }
-    return {extension: makers[extension] for extension in FORMATS if extension in formats}
 
 
 def derive_from_phrases(
@@ -76,7 +55,7 @@ def derive_from_phrases(
 
     return [
         DerivedOutput(extension, CONTENT_TYPES[extension], rendering(make))
-        for extension, make in _renderers(formats, header, channel_labels).items()
+        for extension, make in renderers(formats, header, channel_labels).items()
     ]
 
 
@@ -92,16 +71,6 @@ def _coalesced(pieces: Iterable[bytes]) -> Iterator[bytes]:
             batch, size = [], 0
     if batch:
         yield b"".join(batch)
-
-
-def _file_chunks(file: BinaryIO) -> Callable[[], Iterator[bytes]]:
-    def chunks() -> Iterator[bytes]:
-        offset = 0
-        while chunk := os.pread(file.fileno(), CHUNK_BYTES, offset):
-            offset += len(chunk)
-            yield chunk
-
-    return chunks
 
 
 class Deriver:
@@ -123,22 +92,41 @@ class Deriver:
         self._source_display = source_display
         self._locale = locale  # the job's locale: result files only name identified ones
         # Without formats the file is still parsed (validity, source) but phrases are not kept.
-        self._spool = PhraseSpool(spool_dir) if self._formats else None
-        self._parser = ResultFileParser.fields_parser(
-            self._spool.add_fields if self._spool is not None else _discard
-        )
-        self._files: list[BinaryIO] = []
+        self._onepass: OnePass | None = None
+        self._raw: BinaryIO | None = None  # the bytes fed so far, while the one pass may still break
+        self._spool: PhraseSpool | None = None
+        on_fields: Callable[[PhraseFields], None] = _discard
+        if self._formats:
+            self._onepass = OnePass(
+                self._formats, self._channel_labels, spool_dir, lambda: self.header(self._parser.so_far())
+            )
+            self._raw = tempfile.TemporaryFile(dir=spool_dir, prefix="result-")  # noqa: SIM115 - closed by close()
+            on_fields = self._onepass.add
+        self._parser = ResultFileParser.fields_parser(on_fields)
+        self._files: list[RenderedFile] = []
         self._derived: Derived | None = None
 
     def feed(self, chunk: bytes) -> None:
+        if self._raw is not None:
+            self._raw.write(chunk)
         self._parser.feed(chunk)
+        if self._onepass is not None and self._onepass.broken:
+            self._start_over()
 
     def finish(self) -> Derived:
         if self._derived is None:
             outcome = self._parser.close()
             outputs: list[DerivedOutput] = []
-            if outcome.valid and self._spool is not None:
-                outputs = self._render(self.header(outcome), self._spool)
+            if outcome.valid and self._formats:
+                header = self.header(outcome)
+                streamed = None if self._onepass is None else self._onepass.finish(header)
+                if streamed is not None:
+                    outputs = streamed
+                elif self._onepass is not None:
+                    self._start_over()
+                    self._parser.close()  # the same outcome, now with every phrase in the spool
+                if self._spool is not None:
+                    outputs = self._render(header, self._spool)
             self._derived = Derived(outcome=outcome, outputs=outputs)
         return self._derived
 
@@ -153,28 +141,38 @@ class Deriver:
             speakers=outcome.speakers,
         )
 
+    def _start_over(self) -> None:
+        """The exact path: parse the bytes fed so far again, into a spool; later chunks follow them."""
+        onepass, raw = self._onepass, self._raw
+        if onepass is None or raw is None:
+            return
+        onepass.close()
+        self._onepass = self._raw = None
+        self._spool = PhraseSpool(self._spool_dir)
+        self._parser = ResultFileParser.fields_parser(self._spool.add_fields)
+        with raw:
+            raw.flush()
+            offset = 0
+            while chunk := os.pread(raw.fileno(), CHUNK_BYTES, offset):
+                offset += len(chunk)
+                self._parser.feed(chunk)
+
     def _render(self, header: TranscriptHeader, spool: PhraseSpool) -> list[DerivedOutput]:
         """All formats in one pass over the spool, each into its own temporary file."""
-        targets: list[tuple[str, Renderer, BinaryIO]] = []
-        for extension, make in _renderers(self._formats, header, self._channel_labels).items():
-            spooled: BinaryIO = tempfile.TemporaryFile(dir=self._spool_dir, prefix=f"transcript-{extension}-")  # noqa: SIM115
-            self._files.append(spooled)
-            targets.append((extension, make(), spooled))
+        self._files = RenderedFile.each(self._formats, header, self._channel_labels, self._spool_dir)
         for phrase in spool.spoken():
-            for _, renderer, file in targets:
-                file.write(renderer.add(phrase))
-        outputs = []
-        for extension, renderer, file in targets:
-            file.write(renderer.close())
-            file.flush()
-            outputs.append(DerivedOutput(extension, CONTENT_TYPES[extension], _file_chunks(file)))
-        return outputs
+            for file in self._files:
+                file.add(phrase)
+        for file in self._files:
+            file.end()
+        return [file.output() for file in self._files]
 
     def close(self) -> None:
         for file in self._files:
             file.close()
-        if self._spool is not None:
-            self._spool.close()
+        for part in (self._onepass, self._raw, self._spool):
+            if part is not None:
+                part.close()
 
     def __enter__(self) -> "Deriver":
         return self
@@ -193,4 +191,4 @@ def _locale(identified: list[str], job_locale: str | None) -> str | None:
 
 
 def _discard(fields: PhraseFields) -> None:
-    """on_phrase when no format is wanted."""
+    """on_fields when no format is wanted."""

@@ -50,6 +50,10 @@ def _speaker_order(speaker: str) -> tuple[bool, int, str]:
     return (not speaker.isdigit(), int(speaker) if speaker.isdigit() else 0, speaker)
 
 
+def _ignore(message: str) -> None:
+    """A problem so_far() leaves to close()."""
+
+
 class ResultFileParser:
     """feed(chunk) as bytes arrive, then close() for the outcome; on_phrase gets each valid phrase.
 
@@ -111,16 +115,24 @@ class ResultFileParser:
                 if not self._framer.saw_phrases:
                     self._problem(f"not a transcription result: {PHRASES_KEY} missing")
             self._stopped = True
+        return self._summary(self._problem)
+
+    def so_far(self) -> ParseOutcome:
+        """What close() would tell of the header and the phrases read so far (leaving out problems the header
+        would add): what rendering before the end of the file can go by."""
+        return self._summary(_ignore)
+
+    def _summary(self, problem: Callable[[str], None]) -> ParseOutcome:
         try:
             header = ResultFile.model_validate(self._header)
         except ValidationError as error:
-            self._problem(describe(error, limit=MAX_PROBLEMS))
+            problem(describe(error, limit=MAX_PROBLEMS))
             # Keep what is usable (the source names the transcripts even when the file is invalid).
             wrong = {item["loc"][0] for item in error.errors()}
             header = ResultFile.model_validate({k: v for k, v in self._header.items() if k not in wrong})
         duration = ticks(header.duration_in_ticks, header.duration, header.duration_milliseconds)
         if duration is not None and duration < 0:
-            self._problem("duration: negative")
+            problem("duration: negative")
             duration = None
         problems = list(self._problems)
         if self._more_problems:

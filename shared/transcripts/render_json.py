@@ -7,11 +7,17 @@ from shared.transcripts.renderer import stream
 from shared.transcripts.spoken import Spoken
 
 
-class JsonRenderer:
-    """A `Transcript` document (model.py) without ever holding more than one phrase of it."""
+def json_head(header: TranscriptHeader) -> bytes:
+    """The document up to its first phrase."""
+    return header.model_dump_json().encode()[:-1] + b',"phrases":['
 
-    def __init__(self, header: TranscriptHeader) -> None:
-        self._head: bytes | None = header.model_dump_json().encode()[:-1] + b',"phrases":['
+
+class JsonRenderer:
+    """A `Transcript` document (model.py) without ever holding more than one phrase of it. Without a header,
+    only what follows json_head: for a caller that learns the header after the phrases."""
+
+    def __init__(self, header: TranscriptHeader | None) -> None:
+        self._head: bytes | None = b"" if header is None else json_head(header)
 
     def add(self, phrase: Spoken) -> bytes:
         if self._head is None:

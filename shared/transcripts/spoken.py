@@ -3,12 +3,16 @@ result file four times over, and pydantic models cost several microseconds each 
 
 A Spoken carries the phrase's normalised JSON (`line`, exactly as the `Phrase` schema serialises it, so the
 JSON renderer copies it), and for the text and caption renderers only the fields they use, with word timings
-as plain tuples. `Spoken.of` builds one from a `Phrase`; the spool builds them from its compact records.
+as plain tuples. `Spoken.of` builds one from a `Phrase`, `Spoken.of_fields` from the parser's plain values (the
+hot path).
 """
 
 from typing import NamedTuple
 
-from shared.transcripts.model import Phrase
+from pydantic_core import to_json
+
+from shared.transcripts.model import Phrase, shown_text
+from shared.transcripts.normalize import PhraseFields
 
 # A timed word: (text, start seconds, end seconds).
 TimedWord = tuple[str, float, float]
@@ -37,4 +41,18 @@ class Spoken(NamedTuple):
             phrase.text,
             words,
             phrase.model_dump_json().encode(),
+        )
+
+    @classmethod
+    def of_fields(cls, fields: PhraseFields) -> "Spoken":
+        """From a normalised phrase as plain values (normalize.phrase_fields), already valid: no model."""
+        words = fields["displayWords"] or fields["words"]
+        return cls(
+            fields["start"],
+            fields["end"],
+            fields["channel"],
+            fields["speaker"],
+            shown_text(fields["display"], fields["lexical"]),
+            None if words is None else tuple((w["text"], w["start"], w["end"]) for w in words),
+            to_json(fields),
         )

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from types import TracebackType
 
 from pydantic import TypeAdapter
-from pydantic_core import to_json
 
-from shared.transcripts.model import Phrase, shown_text
+from shared.transcripts.model import Phrase
 from shared.transcripts.normalize import PhraseFields
 from shared.transcripts.spoken import Spoken
 
@@ -40,23 +39,14 @@ class PhraseSpool:
         self.add_fields(phrase.model_dump())
 
     def add_fields(self, fields: PhraseFields) -> None:
-        """A normalised phrase as plain values (normalize.phrase_fields): the hot path."""
-        line = to_json(fields)
-        words = fields["displayWords"] or fields["words"]
-        record = marshal.dumps(
-            (
-                fields["start"],
-                fields["end"],
-                fields["channel"],
-                fields["speaker"],
-                shown_text(fields["display"], fields["lexical"]),
-                None if words is None else tuple((w["text"], w["start"], w["end"]) for w in words),
-            )
-        )
+        """A normalised phrase as plain values (normalize.phrase_fields)."""
+        spoken = Spoken.of_fields(fields)
+        line = spoken.line
+        record = marshal.dumps(spoken[:6])
         self._file.write(line)
         self._file.write(record)
-        self._starts.append(fields["start"])
-        channel = fields["channel"]
+        self._starts.append(spoken.start)
+        channel = spoken.channel
         self._channels.append(-1 if channel is None else channel)
         self._offsets.append(self._end)
         self._lines.append(len(line))
