@@ -24,7 +24,10 @@ from shared import runtime
 def run(stack: BenchStack, jobs: int, workers: int, rate_limit: int | None) -> tuple[float, int, int]:
     parts = stack.parts(rate_limit=rate_limit)
     old = datetime.now(UTC) - timedelta(minutes=10)
-    stack.emulator.admin.seed(jobs, status="Succeeded", inputs=2, created=old, last_action=old)
+    # Their results exist before the harvest, as in the service (not written by the emulator when listed).
+    stack.emulator.admin.seed(
+        jobs, status="Succeeded", inputs=2, created=old, last_action=old, materialise=True
+    )
     runtime.poller(parts).tick()
     queue = parts.settings.storage.queue(
         parts.settings.harvest_queue, message_decode_policy=BinaryBase64DecodePolicy()

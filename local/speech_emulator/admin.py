@@ -4,6 +4,7 @@ AdminClient."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
@@ -84,7 +85,8 @@ async def reset(request: Request) -> Response:
 
 
 async def seed(request: Request) -> Response:
-    """Many jobs at once, pinned in the given status; their result blobs are written only when listed."""
+    """Many jobs at once, pinned in the given status; their result blobs are written when first listed, or
+    before the answer with `materialise` (finished jobs only)."""
     body = await _body(request, SeedRequest)
     state = _state(request)
     locale = canonical_locale(body.locale)
@@ -95,26 +97,27 @@ async def seed(request: Request) -> Response:
     pinned = JobState(Status(body.status), body.last_action_date_time or created)
     phase = timedelta(seconds=state.config.phase_seconds)
     ids = []
+    written = []
     for number in range(body.count):
         job_id = str(uuid.uuid4())
         inputs = from_content_urls(
             [f"{SEED_AUDIO_BASE}/{job_id}/audio_{index}.wav" for index in range(body.inputs)]
         )
-        state.store.add(
-            Job(
-                id=job_id,
-                display_name=body.display_name or f"Seeded transcription {number}",
-                locale=locale,
-                inputs=inputs,
-                options=_SEED_OPTIONS,
-                schedule=Schedule(
-                    created=created, phase=phase, outcome=natural_outcome(inputs), pinned=pinned
-                ),
-                created_with=ApiVersion.V2024_11_15,
-                seeded=True,
-            )
+        job = Job(
+            id=job_id,
+            display_name=body.display_name or f"Seeded transcription {number}",
+            locale=locale,
+            inputs=inputs,
+            options=_SEED_OPTIONS,
+            schedule=Schedule(created=created, phase=phase, outcome=natural_outcome(inputs), pinned=pinned),
+            created_with=ApiVersion.V2024_11_15,
+            seeded=True,
         )
+        state.store.add(job)
+        if body.materialise and pinned.status.terminal:
+            written.append(state.materialiser.files(job, job.state(now)))
         ids.append(job_id)
+    await asyncio.gather(*written)
     return json_response(SeedResponse(ids=ids))
 
 

@@ -59,6 +59,7 @@ class AdminClient:
         display_name: str | None = None,
         created: datetime | None = None,
         last_action: datetime | None = None,
+        materialise: bool = False,
     ) -> list[str]:
         request = SeedRequest(
             count=count,
@@ -68,6 +69,7 @@ class AdminClient:
             display_name=display_name,
             created_date_time=created,
             last_action_date_time=last_action,
+            materialise=materialise,
         )
         response = self._call("POST", "/seed", request.model_dump(mode="json", exclude_none=True))
         return SeedResponse.model_validate_json(response.content).ids

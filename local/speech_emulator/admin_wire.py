@@ -32,6 +32,9 @@ class SeedRequest(AdminModel):
     display_name: str | None = Field(default=None, alias="displayName")
     created_date_time: datetime | None = Field(default=None, alias="createdDateTime")
     last_action_date_time: datetime | None = Field(default=None, alias="lastActionDateTime")
+    # Write the finished jobs' result blobs now, as the service has them when a job finishes, rather than
+    # when first listed: a bench then measures the harvest, not the emulator producing results.
+    materialise: bool = False
 
 
 class SeedResponse(AdminModel):
