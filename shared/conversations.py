@@ -16,12 +16,12 @@ features are off (the API answers 409 and the timer skips the poll).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from shared import layout, logs
-from shared.destination import Destination
+from shared.destination import Destination, Written
 from shared.failures import PermanentError
 from shared.harvesting import Found, Harvest, Outcome
 from shared.ledger import Ledger
@@ -272,7 +272,14 @@ class ConversationHarvester:
         gone = "deleted in the conversation service before the harvest" if deleted else None
         return Found(seen, (task, raw), gone=gone)
 
-    def write(self, job_id: str, found: Found[tuple[OfflineTask, bytes]], started: float) -> Manifest:
+    def write(
+        self,
+        job_id: str,
+        found: Found[tuple[OfflineTask, bytes]],
+        started: float,
+        written: Mapping[str, Written],
+    ) -> Manifest:
+        """The conversation's files, each written only if absent (small: no earlier attempt to reuse)."""
         task, raw = found.entity
         return self._write(job_id, task, raw, found.observation.service_status)
 

@@ -14,7 +14,7 @@ import json
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,13 +116,17 @@ class Harvester:
             carried = scrub_json(transcription.wire)
         return Found(observation_of(transcription), transcription, carried=carried)
 
-    def write(self, job_id: str, found: Found[Transcription], started: float) -> Manifest | None:
+    def write(
+        self, job_id: str, found: Found[Transcription], started: float, written: Mapping[str, Written]
+    ) -> Manifest | None:
         """The file list (404: the job is gone, before anything is written), transcription.json, then each
         file's transcripts and raw copy; the manifest to write last."""
         transcription = found.entity
         files = self._list_files(job_id)
         entity = self._write_entity(job_id, transcription)
-        results, report_summary, finished = self._harvest_files(job_id, files, started, transcription.locale)
+        results, report_summary, finished = self._harvest_files(
+            job_id, files, started, transcription.locale, written
+        )
         if not finished:
             return None
         return self._manifest(job_id, transcription, entity, results, report_summary)
@@ -144,7 +148,12 @@ class Harvester:
         return sorted(files, key=lambda f: (f.kind == REPORT_KIND, stored_name(f)))
 
     def _harvest_files(
-        self, job_id: str, files: list[TranscriptionFile], started: float, locale: str | None
+        self,
+        job_id: str,
+        files: list[TranscriptionFile],
+        started: float,
+        locale: str | None,
+        written: Mapping[str, Written],
     ) -> tuple[list[ResultEntry], ReportSummary | None, bool]:
         """Up to HARVEST_FILE_CONCURRENCY files at once, started in file order; a file's stem is still taken in
         file order (shared.inorder). Out of the time budget, no further file starts: those under way finish,
@@ -156,8 +165,7 @@ class Harvester:
             # Names that clean alike still get a blob each, the same ones on every redelivery or continuation.
             layout.raw_blobs(self.prefix, JobKind.TRANSCRIPTION, job_id, map(stored_name, files)),
             locale,
-            # What an earlier attempt wrote, in one listing rather than a request per blob.
-            self.destination.folder(layout.job_folder(self.prefix, JobKind.TRANSCRIPTION, job_id)),
+            written,
         )
         done: dict[int, tuple[ResultEntry, ReportSummary | None]] = {}
         limit = self.settings.harvest_file_concurrency
@@ -328,7 +336,7 @@ class Harvester:
         )
 
     def _reuse(
-        self, job_id: str, file: TranscriptionFile, raw: Written, written: dict[str, Written]
+        self, job_id: str, file: TranscriptionFile, raw: Written, written: Mapping[str, Written]
     ) -> tuple[ResultEntry, str | None] | None:
         """A raw copy exists (it is committed after its transcripts): rebuild the entry without downloading;
         with the stem it took, which the caller marks taken in file order."""
@@ -425,7 +433,7 @@ class _JobFiles:
     listing: _Listing
     raw_paths: dict[str, str]
     locale: str | None
-    written: dict[str, Written]  # the job's blobs when the harvest began, by path
+    written: Mapping[str, Written]  # the job's blobs when the harvest began, by path
     taken: set[str] = field(default_factory=set)
     order: InOrder = field(default_factory=InOrder)
 

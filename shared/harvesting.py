@@ -19,14 +19,14 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Generic, Protocol, TypeVar
 
 from shared import layout, logs
-from shared.destination import Destination
+from shared.destination import Destination, Written
 from shared.ledger import Ledger
 from shared.manifest import Manifest
 from shared.notify import Notifier
@@ -86,10 +86,13 @@ class JobSource(Protocol[T]):
         job."""
         ...
 
-    def write(self, job_id: str, found: Found[T], started: float) -> Manifest | None:
+    def write(
+        self, job_id: str, found: Found[T], started: float, written: Mapping[str, Written]
+    ) -> Manifest | None:
         """Write every file of the job (each only if absent) and return the manifest to write last; None when
-        the time budget ran out first (`started` is when the harvest began, on the monotonic clock).
-        NotFoundError when the service no longer has the job's files (deleted since it was found)."""
+        the time budget ran out first (`started` is when the harvest began, on the monotonic clock; `written`
+        is what an earlier attempt left in the job's folder, by path). NotFoundError when the service no
+        longer has the job's files (deleted since it was found)."""
         ...
 
     def delete(self, job_id: str) -> None: ...
@@ -122,7 +125,9 @@ class Harvest:
             )
             return Outcome.ALREADY_HARVESTED
         manifest_path = layout.manifest_blob(self.settings.destination_prefix, kind, job_id)
-        existing_manifest = self.destination.find(manifest_path)
+        # What an earlier attempt wrote, the manifest included, in one listing of the job's folder.
+        written = self.destination.folder(layout.job_folder(self.settings.destination_prefix, kind, job_id))
+        existing_manifest = written.get(manifest_path)
 
         try:
             found = source.find(request)
@@ -154,7 +159,7 @@ class Harvest:
         )
         try:
             with self._heartbeat(kind, job_id):
-                manifest = source.write(job_id, found, started)
+                manifest = source.write(job_id, found, started, written)
         except NotFoundError:
             self._missing(kind, job_id, None, "not found in the service when listing its files")
             return Outcome.MISSING
@@ -172,8 +177,10 @@ class Harvest:
             logs.event("harvest_continued", kind=kind.value, id=job_id)
             return Outcome.CONTINUED
 
-        written = self.destination.write_bytes(manifest_path, manifest.to_json(), content_type=_JSON)
-        self._finish(kind, job_id, None, manifest_path, status)
+        manifest_written = self.destination.write_bytes(manifest_path, manifest.to_json(), content_type=_JSON)
+        # The row as this harvest left it: its ETag still holds unless a heartbeat wrote since (then the
+        # conditional write fails and the row is read again), so finishing costs one write, not a read too.
+        self._finish(kind, job_id, record, manifest_path, status)
         logs.event(
             "harvested",
             kind=kind.value,
@@ -181,7 +188,7 @@ class Harvest:
             status=status,
             files=len(manifest.results),
             manifest=manifest_path,
-            manifest_created=written.created,
+            manifest_created=manifest_written.created,
             seconds=round(self.monotonic() - started, 3),
         )
         if self.settings.delete_after_harvest:

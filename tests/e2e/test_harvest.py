@@ -17,7 +17,9 @@ import srt
 import webvtt
 
 from shared import runtime
+from shared.destination import Destination
 from shared.harvest import Outcome
+from shared.ledger import Ledger
 from shared.queueing import HarvestRequest, parse_request
 from shared.speech import NotFoundError, RetryRules, ServiceError, SpeechClient
 from shared.states import JobKind, LedgerState
@@ -162,6 +164,48 @@ def test_a_polled_job_costs_one_speech_call_to_harvest(make_stack):
     assert outcomes == [Outcome.HARVESTED] * 3
     # The entity came with the request: each harvest only lists its files.
     assert stack.emulator.admin.stats().routes == {"GET /transcriptions/{id}/files": 3}
+
+
+def test_a_harvest_reads_its_ledger_row_once_and_its_folder_once(make_stack):
+    """Per job: one read of the row, two conditional writes (Harvesting, Harvested: the second on the ETag
+    of the first), and one listing of the job's folder, which also tells whether a manifest exists."""
+    stack = make_stack()
+    job = stack.submit(["one.wav", "two.wav"])
+    stack.finished(job)
+    runtime.poller(stack.parts).tick()
+    [request] = [parse_request(body) for body in stack.drain()]
+    calls: list[str] = []
+
+    class CountedLedger(Ledger):
+        def get(self, kind, job_id):
+            calls.append("ledger.get")
+            return super().get(kind, job_id)
+
+        def save(self, record):
+            calls.append(f"ledger.save {record.state.value}")
+            return super().save(record)
+
+    class CountedDestination(Destination):
+        def find(self, path):
+            calls.append("destination.find")
+            return super().find(path)
+
+        def folder(self, prefix):
+            calls.append("destination.folder")
+            return super().folder(prefix)
+
+    parts = dataclasses.replace(
+        stack.parts,
+        ledger=CountedLedger.open(stack.settings.storage, stack.settings.ledger_table),
+        destination=CountedDestination(stack.parts.destination.container),
+    )
+    assert runtime.harvester(parts).harvest(request) is Outcome.HARVESTED
+    assert sorted(calls) == [
+        "destination.folder",
+        "ledger.get",
+        "ledger.save Harvested",
+        "ledger.save Harvesting",
+    ]
 
 
 def test_a_job_deleted_after_it_was_listed_is_missing_not_an_empty_harvest(make_stack):

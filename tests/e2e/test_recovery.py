@@ -130,7 +130,7 @@ def test_a_harvest_in_progress_keeps_its_heartbeat(make_stack):
     beats = []
 
     class Watched(Harvester):
-        def write(self, job_id, found, started):
+        def write(self, job_id, found, started, written):
             first = ledger.get(JobKind.TRANSCRIPTION, job_id).heartbeat_at
             beats.append(first)
             # The harvest is "slow": it goes on only once the heartbeat thread has written a newer beat.
@@ -140,7 +140,7 @@ def test_a_harvest_in_progress_keeps_its_heartbeat(make_stack):
                     what="a heartbeat",
                 )
             )
-            return super().write(job_id, found, started)
+            return super().write(job_id, found, started, written)
 
     base = runtime.harvester(stack.parts)
     watched = Watched(
