@@ -16,10 +16,12 @@ from dataclasses import dataclass
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobBlock, ContainerClient, ContentSettings
+from azure.core.pipeline.transport import RequestsTransport
+from azure.storage.blob import BlobBlock, BlobClient, ContainerClient, ContentSettings
 
 from shared import telemetry
 from shared.connections import StorageConnection
+from shared.sessions import harvest_session
 from shared.settings import Settings
 
 BLOCK_SIZE = 8 * 1024 * 1024
@@ -59,11 +61,15 @@ class Destination:
     @classmethod
     def from_settings(cls, settings: Settings, identity: TokenCredential) -> Destination:
         """DESTINATION_CONTAINER_URL with its SAS, or without one through `identity` (the app's managed
-        identity); else DESTINATION_CONNECTION and DESTINATION_CONTAINER."""
+        identity); else DESTINATION_CONNECTION and DESTINATION_CONTAINER. One pooled session for all its
+        requests, with a connection for each file the instance's harvests write at once."""
+        transport = RequestsTransport(
+            session=harvest_session(settings.harvest_file_concurrency), session_owner=False
+        )
         if settings.destination_container_url is not None:
             url = settings.destination_container_url.get_secret_value()
             credential = None if "sig=" in url else identity
-            container = ContainerClient.from_container_url(url, credential=credential)
+            container = ContainerClient.from_container_url(url, credential=credential, transport=transport)
         else:
             connection, name = settings.destination_connection, settings.destination_container
             if connection is None or name is None:
@@ -73,7 +79,7 @@ class Destination:
                 )
             container = StorageConnection.from_string(
                 connection.get_secret_value(), "DESTINATION_CONNECTION"
-            ).container(name)
+            ).container(name, transport=transport)
         destination = cls(container)
         destination.ensure_container()
         return destination
@@ -137,7 +143,7 @@ class Destination:
             put(index, block)
         if not block_ids and held is None:
             held = b""
-        return Staged(self, path, content_type, block_ids, size, digest.hexdigest(), held)
+        return Staged(self, blob, content_type, block_ids, size, digest.hexdigest(), held)
 
     def write(
         self,
@@ -176,16 +182,20 @@ class Staged:
     """Blocks uploaded but not yet committed: the blob appears, whole, only when commit() succeeds."""
 
     destination: Destination
-    path: str
+    blob: BlobClient  # made once per blob: a client costs about as much CPU as the request it sends
     content_type: str
     blocks: list[BlobBlock]
     size: int
     sha256: str
     whole: bytes | None = None  # a blob of one block, written by commit() in one request
 
+    @property
+    def path(self) -> str:
+        return self.blob.blob_name
+
     def commit(self, metadata: Mapping[str, str] | None = None) -> Written:
         full_metadata = {**(metadata or {}), _SHA_KEY: self.sha256}
-        blob = self.destination.container.get_blob_client(self.path)
+        blob = self.blob
         settings = ContentSettings(content_type=self.content_type)
         try:
             if self.whole is not None:

@@ -33,6 +33,7 @@ from shared.rate_budget import SharedRateBudget, budget_key
 from shared.records import decide_and_save
 from shared.redact import redact_text
 from shared.replies import Reply
+from shared.sessions import harvest_session
 from shared.settings import Discovery, RateScope, Settings, settings
 from shared.speech import ConversationClient, SpeechClient
 from shared.speech.ratelimit import credential_fingerprint
@@ -127,7 +128,11 @@ def build(config: Settings) -> Components:
         ledger=Ledger.open(config.storage, config.ledger_table),
         queue=HarvestQueue(config.storage, config.harvest_queue),
         destination=destination,
-        content=ContentReader(storage_credentials=credentials, default_credential=app_credential(config)),
+        content=ContentReader(
+            session=harvest_session(config.harvest_file_concurrency),
+            storage_credentials=credentials,
+            default_credential=app_credential(config),
+        ),
         conversations=conversation_client(config),
         notify_targets=tuple(targets_from_settings(config)),
     )
