@@ -10,10 +10,10 @@ nesting and termination but not the inner syntax of what it skips.
 
 Faster still, when the caller takes batches (on_batch): runs of phrases are cut where one phrase ends and
 the next begins (`}, {"recognitionStatus"`, as the service writes every phrase) and handed over as one JSON
-array, for pydantic-core to parse and validate straight from the text without building dicts first. A cut
-is only a guess (the same characters may sit inside a string or a nested value), so the caller must reject
-a batch that is not exactly a JSON array of objects (`[` + text + `]` then does not parse); a rejected
-batch, or anything the caller cannot take whole, goes through the phrase-by-phrase path above, which also
+array, for a C decoder to parse and check straight from the text (parse.py). A cut is only a guess (the
+same characters may sit inside a string or a nested value), so the caller must reject a batch that is not
+exactly a JSON array of objects (`[` + text + `]` then does not parse); a rejected batch, or anything the
+caller cannot take whole, goes through the phrase-by-phrase path above, which also
 names errors precisely.
 
 Memory stays bounded: the buffer holds at most the unread part of the last chunk plus one incomplete value,

@@ -10,18 +10,17 @@ import codecs
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 from pydantic import BaseModel, ValidationError
 
 from shared.transcripts.framing import PHRASES_KEY, Framer, FramingError, json_type
 from shared.transcripts.model import Phrase
 from shared.transcripts.normalize import PhraseFields, UnusablePhrase, phrase_fields
 from shared.transcripts.timing import TICKS_PER_SECOND, ticks
-from shared.transcripts.wire import PHRASE, PHRASES, RecognizedPhrase, ResultFile
+from shared.transcripts.wire import PHRASE, RecognizedPhrase, ResultFile
 
 MAX_PROBLEMS = 20
-# Literals Python's json module refuses and pydantic-core's parser accepts: batches holding them go the
-# phrase-by-phrase way, which reports them.
-_NOT_JSON = ("NaN", "Infinity")
+_DECODE_PHRASES = msgspec.json.Decoder(list[RecognizedPhrase]).decode
 
 
 class ParseOutcome(BaseModel):
@@ -165,14 +164,18 @@ class ResultFileParser:
         self._accept(wire, index)
 
     def _batch(self, text: str) -> bool:
-        """Phrases framed as one JSON array, parsed and validated by pydantic-core in one call. All or
-        nothing: any problem (bad JSON, a phrase that does not validate) sends the batch the one-by-one way,
-        which skips or reports each phrase exactly."""
-        if any(literal in text for literal in _NOT_JSON):
-            return False
+        """Phrases framed as one JSON array, decoded and checked against the wire TypedDicts in one C call
+        (msgspec: about a third of what pydantic-core's validate_json costs here). All or nothing: any
+        problem (bad JSON, a phrase that does not match) sends the batch the one-by-one way, where pydantic
+        validates each phrase, skips or reports it exactly. msgspec is stricter than pydantic's lax mode
+        (no numbers as strings, no 1.0 as an int, no number beyond a double's range, no NaN), and where both
+        accept a value they make the same one, so a batch it takes comes out as pydantic would make it;
+        `nBest` must not be empty (msgspec does not read pydantic's min_length)."""
         try:
-            phrases = PHRASES.validate_json(f"[{text}]")
-        except ValidationError:
+            phrases = _DECODE_PHRASES(f"[{text}]")
+        except msgspec.DecodeError:
+            return False
+        if not all(phrase["nBest"] for phrase in phrases):
             return False
         index = self._index
         self._index = index + len(phrases)

@@ -24,10 +24,12 @@ class WireModel(BaseModel):
     model_config = ConfigDict(extra="ignore", alias_generator=to_camel, populate_by_name=True)
 
 
-# A phrase and what it holds are TypedDicts that pydantic validates (PHRASE, PHRASES): they validate exactly
-# like models, unknown keys ignored, but come out as plain dicts, which costs a third less per phrase than
-# building a model for every phrase, candidate and word (bench.large_result; a 500 MB file holds millions of
-# words). Keys are the wire's own names.
+# A phrase and what it holds are TypedDicts that pydantic validates (PHRASE): they validate exactly like
+# models, unknown keys ignored, but come out as plain dicts, which costs a third less per phrase than building
+# a model for every phrase, candidate and word (bench.large_result; a 500 MB file holds millions of words).
+# Runs of phrases are decoded against these same TypedDicts by msgspec (parse.py), which is stricter than
+# pydantic and ignores its constraints: keep constraints few (nBest's min_length is checked there). Keys are
+# the wire's own names.
 
 
 class _Timed(TypedDict, total=False):
@@ -79,7 +81,6 @@ class RecognizedPhrase(TypedDict, total=False):
 
 
 PHRASE: TypeAdapter[RecognizedPhrase] = TypeAdapter(RecognizedPhrase)
-PHRASES: TypeAdapter[list[RecognizedPhrase]] = TypeAdapter(list[RecognizedPhrase])
 
 
 class CombinedPhrase(WireModel):

@@ -381,3 +381,41 @@ def test_infinite_numbers_fall_back_or_are_reported():
     assert parsed[0].start == 0.0
     assert parsed[0].words is not None
     assert parsed[0].words[0].end == 0.5
+
+
+def test_batches_read_every_spelling_as_pydantic_does():
+    """The batch decoder (msgspec) takes a run only when it reads it exactly as pydantic's lax validation of
+    each phrase would: spellings only pydantic accepts (numbers as strings, 1.0 as an int, a number beyond
+    a double, an empty nBest) send their run the one-by-one way, with the same result."""
+    phrases = [phrase(f"Line {i}.", i, i + 0.5, channel=i % 2, words="lexical") for i in range(100)]
+    phrases[10]["nBest"][0]["confidence"] = "0.25"
+    phrases[30]["channel"] = 1.0
+    phrases[50]["nBest"][0]["words"][0]["offsetInTicks"] = 1e400
+    phrases[60]["speaker"] = 2.0
+    phrases[80]["recognitionStatus"] = "NoMatch"
+    phrases[80]["nBest"] = []
+    phrases[90]["offsetInTicks"] = int(phrases[90]["offsetInTicks"])  # an int where the service writes 1.0
+    data = encode(result(phrases)).replace(b"Infinity", b"1e400")
+    outcome, parsed = parse_everywhere(data)
+    reference: list[Phrase] = []
+    parser = ResultFileParser(reference.append)
+    parser._framer._on_batch = None
+    parser.feed(data)
+    assert (parser.close(), reference) == (outcome, parsed)
+    assert outcome.valid
+    assert outcome.phrase_count == 99
+    assert parsed[10].confidence == 0.25
+    assert parsed[30].channel == 1
+    assert parsed[60].speaker == "2"
+    assert parsed[50].words is not None
+    assert parsed[50].words[0].start == 50.0
+    taken: list[str] = []
+    parser = ResultFileParser(lambda _: None)
+    offer = parser._framer._on_batch
+    assert offer is not None
+    parser._framer._on_batch = lambda text: offer(text) and not taken.append(text)
+    parser.feed(data)
+    assert parser.close() == outcome
+    assert (
+        sum(text.count('"recognitionStatus"') for text in taken) >= 30
+    )  # the clean runs; the unusual ones went one by one
