@@ -92,6 +92,7 @@ class Azurite:
             "--skipApiVersionCheck",
             "--loose",
             "--disableTelemetry",
+            "--silent",  # no access log: a line per request that nobody reads (drained and dropped) costs CPU
             "--blobHost", self.host, "--blobPort", "0",
             "--queueHost", self.host, "--queuePort", "0",
             "--tableHost", self.host, "--tablePort", "0",
