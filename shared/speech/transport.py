@@ -251,9 +251,11 @@ class SpeechPipeline:
             limiter = shared_limiter(
                 f"{scheme}://{host}", credential_fingerprint(key), rate_limit, rate_window
             )
+        # Auth outside the rate limit: a token (whose refresh can take a second) is in hand before the budget
+        # grants the request, so the request leaves within the grant's short validity (shared.rate_budget).
         self._transport = TracingLayer(
             RetryLayer(
-                RateLimitLayer(AuthLayer(AttemptLayer(self._http), self._auth), limiter, sleep),
+                AuthLayer(RateLimitLayer(AttemptLayer(self._http), limiter, sleep), self._auth),
                 retry or RetryRules(),
                 sleep,
             )

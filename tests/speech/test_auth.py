@@ -1,7 +1,11 @@
+from collections.abc import Callable
+
 import pytest
 from azure.core.credentials import AccessToken
 
+from shared.speech import SpeechClient
 from shared.speech.auth import COGNITIVE_SERVICES_SCOPE, KeyAuth, TokenAuth, make_auth, token_is_fresh
+from shared.speech.transport import HttpRequest, HttpResponse
 
 
 class CountingCredential:
@@ -52,3 +56,30 @@ def test_make_auth_prefers_the_key_and_needs_one_of_them():
         make_auth(None, None)
     with pytest.raises(ValueError, match="key or a TokenCredential"):
         make_auth("", None)
+
+
+def test_a_token_is_fetched_before_the_rate_budget_grants_the_request():
+    """A grant is good for a fraction of a second (shared.rate_budget): a token fetched after it (a refresh
+    can take a second) would let the request arrive after the window the budget counted."""
+    events: list[str] = []
+
+    class Credential:
+        def get_token(self, *scopes: str, **kwargs: object) -> AccessToken:
+            events.append("token")
+            return AccessToken("t", 4_000_000_000)
+
+    class Limiter:
+        def acquire(self, sleep: Callable[[float], None]) -> float:
+            events.append("grant")
+            return 0.0
+
+    class Transport:
+        def send(self, request: HttpRequest) -> HttpResponse:
+            events.append("send")
+            return HttpResponse(200, {}, b"[]", [])
+
+    speech = SpeechClient(
+        "https://speech.example", credential=Credential(), limiter=Limiter(), transport=Transport()
+    )
+    assert speech.list_locales() == []
+    assert events == ["token", "grant", "send"]
