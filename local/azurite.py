@@ -177,6 +177,13 @@ class Azurite:
     ) -> None:
         self.stop()
 
+    def cpu_seconds(self) -> float:
+        """CPU time Azurite's process has used so far (Linux /proc), for benches that weigh its share."""
+        if self._process is None:
+            raise AzuriteError("Azurite is not running")
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
     @property
     def scheme(self) -> str:
         return "https" if self.tls is not None else "http"
