@@ -24,7 +24,7 @@ from shared.transcripts.labels import Labels
 from shared.transcripts.model import Phrase
 from shared.transcripts.renderer import stream
 from shared.transcripts.spoken import Spoken, TimedWord
-from shared.transcripts.timing import timecode
+from shared.transcripts.timing import time_range
 
 MAX_LINE_CHARS = 42
 MAX_LINES = 2
@@ -101,7 +101,7 @@ class SrtRenderer(CaptionRenderer):
     def _format(self, cue: Cue) -> str:
         self._number += 1
         text = "\n".join(cue.lines)
-        return f"{self._number}\n{timecode(cue.start, ',')} --> {timecode(cue.end, ',')}\n{text}\n\n"
+        return f"{self._number}\n{time_range(cue.start, cue.end, ',')}\n{text}\n\n"
 
 
 class VttRenderer(CaptionRenderer):
@@ -120,7 +120,7 @@ class VttRenderer(CaptionRenderer):
     def _format(self, cue: Cue) -> str:
         voice = f"<v {_escape(cue.label)}>" if cue.label else ""
         text = _escape("\n".join(cue.lines))
-        return f"{timecode(cue.start, '.')} --> {timecode(cue.end, '.')}\n{voice}{text}\n\n"
+        return f"{time_range(cue.start, cue.end, '.')}\n{voice}{text}\n\n"
 
 
 def render_srt(phrases: Iterable[Phrase], labels: Labels, audio_end: float | None = None) -> Iterator[bytes]:

@@ -27,7 +27,7 @@ from shared.transcripts.normalize import PhraseFields
 from shared.transcripts.onepass import OnePass
 from shared.transcripts.options import CONTENT_TYPES, FORMATS, check_formats
 from shared.transcripts.parse import ParseOutcome, ResultFileParser
-from shared.transcripts.rendered import CHUNK_BYTES, DerivedOutput, RenderedFile, renderers
+from shared.transcripts.rendered import CHUNK_BYTES, DerivedOutput, RenderedFiles, renderers
 from shared.transcripts.renderer import Renderer, stream
 from shared.transcripts.spool import PhraseSpool
 
@@ -103,7 +103,7 @@ class Deriver:
             self._raw = tempfile.TemporaryFile(dir=spool_dir, prefix="result-")  # noqa: SIM115 - closed by close()
             on_fields = self._onepass.add
         self._parser = ResultFileParser.fields_parser(on_fields)
-        self._files: list[RenderedFile] = []
+        self._files: RenderedFiles | None = None
         self._derived: Derived | None = None
 
     def feed(self, chunk: bytes) -> None:
@@ -159,18 +159,14 @@ class Deriver:
 
     def _render(self, header: TranscriptHeader, spool: PhraseSpool) -> list[DerivedOutput]:
         """All formats in one pass over the spool, each into its own temporary file."""
-        self._files = RenderedFile.each(self._formats, header, self._channel_labels, self._spool_dir)
+        files = self._files = RenderedFiles(self._formats, header, self._channel_labels, self._spool_dir)
         for phrase in spool.spoken():
-            for file in self._files:
-                file.add(phrase)
-        for file in self._files:
-            file.end()
-        return [file.output() for file in self._files]
+            files.add(phrase)
+        files.end()
+        return files.outputs()
 
     def close(self) -> None:
-        for file in self._files:
-            file.close()
-        for part in (self._onepass, self._raw, self._spool):
+        for part in (self._files, self._onepass, self._raw, self._spool):
             if part is not None:
                 part.close()
 

@@ -19,7 +19,7 @@ from shared.transcripts.labels import Labels
 from shared.transcripts.model import TranscriptHeader
 from shared.transcripts.normalize import PhraseFields
 from shared.transcripts.render_json import json_head
-from shared.transcripts.rendered import DerivedOutput, RenderedFile
+from shared.transcripts.rendered import DerivedOutput, RenderedFiles
 from shared.transcripts.spoken import Spoken
 
 WINDOW_PHRASES = 500
@@ -40,9 +40,9 @@ class OnePass:
         self._channel_labels = channel_labels
         self._directory = directory
         self._header_so_far = header_so_far
-        self._window: list[Spoken] | None = []  # None once rendering has started
+        self._window: list[Spoken] = []  # phrases waiting until rendering starts
         self._assumed: tuple[Labels, float | None] | None = None  # the labels and audio end rendered by
-        self._files: list[RenderedFile] = []
+        self._files: RenderedFiles | None = None  # once rendering has started
         self._channels: set[int | None] = set()
         self._speakers: set[str | None] = set()
         self._last = (-inf, -1)
@@ -62,8 +62,9 @@ class OnePass:
         if new_voice:
             self._channels.add(channel)
             self._speakers.add(speaker)
-        window = self._window
-        if window is not None:
+        files = self._files
+        if files is None:
+            window = self._window
             window.append(phrase)
             if len(window) >= WINDOW_PHRASES:
                 self._start(self._header_so_far())
@@ -75,35 +76,32 @@ class OnePass:
         if new_voice and self._assumptions(self._header_so_far()) != self._assumed:
             self.broken = True
             return
-        for file in self._files:
-            file.add(phrase)
+        files.add(phrase)
 
     def finish(self, header: TranscriptHeader) -> list[DerivedOutput] | None:
         """The outputs, or None when the file broke an assumption (nothing is rendered then)."""
         if self.broken:
             return None
-        if self._window is not None:
-            self._start(header)
-        elif self._assumptions(header) != self._assumed:
+        files = self._files or self._start(header)
+        if self._assumptions(header) != self._assumed:
             return None
-        for file in self._files:
-            file.end()
-        return [file.output(json_head(header) if file.extension == "json" else b"") for file in self._files]
+        files.end()
+        return files.outputs(json_head(header))
 
     def _assumptions(self, header: TranscriptHeader) -> tuple[Labels, float | None]:
         return Labels.for_transcript(header, self._channel_labels), header.duration_seconds
 
-    def _start(self, header: TranscriptHeader) -> None:
+    def _start(self, header: TranscriptHeader) -> RenderedFiles:
         """Render by `header` from now on, beginning with the phrases in the window."""
         self._assumed = self._assumptions(header)
-        self._files = RenderedFile.each(
+        files = self._files = RenderedFiles(
             self._formats, header, self._channel_labels, self._directory, json_header=False
         )
-        window, self._window = self._window or [], None
-        for phrase in window:
-            for file in self._files:
-                file.add(phrase)
+        for phrase in self._window:
+            files.add(phrase)
+        self._window.clear()
+        return files
 
     def close(self) -> None:
-        for file in self._files:
-            file.close()
+        if self._files is not None:
+            self._files.close()

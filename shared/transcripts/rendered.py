@@ -1,11 +1,12 @@
-"""The wanted formats, rendered into temporary files: a fresh renderer per format, each writing its output
-in large pieces (a phrase yields a few hundred bytes per format; a write per piece cost more than some
-renderers), and each file readable again from its start for every upload attempt."""
+"""The wanted formats, rendered into temporary files: a fresh renderer per format, writing its output in
+large pieces (a phrase yields a few hundred bytes per format; a write per piece cost more than some
+renderers), each file readable again from its start for every upload attempt."""
 
 import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from shared.transcripts.captions import SrtRenderer, VttRenderer
 from shared.transcripts.labels import Labels
@@ -17,6 +18,7 @@ from shared.transcripts.renderer import Renderer
 from shared.transcripts.spoken import Spoken
 
 CHUNK_BYTES = 1024 * 1024
+FLUSH_PHRASES = 256  # about 0.5 MB of output in all
 
 
 @dataclass(frozen=True)
@@ -46,58 +48,75 @@ def renderers(
     return {extension: makers[extension] for extension in FORMATS if extension in formats}
 
 
-class RenderedFile:
-    """One format's renderer and the anonymous temporary file it writes; close() it (or the file) when done."""
+class RenderedFiles:
+    """Every wanted format's renderer and the anonymous temporary file it writes: add() each phrase in time
+    order, end(), then outputs(); close() in any case. Output waits in memory for FLUSH_PHRASES phrases and
+    is then written in one piece per format."""
 
-    def __init__(self, extension: str, renderer: Renderer, directory: str | None) -> None:
-        self.extension = extension
-        self.file = tempfile.TemporaryFile(dir=directory, prefix=f"transcript-{extension}-")  # noqa: SIM115
-        self._renderer = renderer
-        self._render = renderer.add
-        self._pending = bytearray()
-
-    @classmethod
-    def each(
-        cls,
+    def __init__(
+        self,
         formats: Collection[str],
         header: TranscriptHeader,
         channel_labels: Mapping[int, str],
         directory: str | None,
         *,
         json_header: bool = True,
-    ) -> list["RenderedFile"]:
+    ) -> None:
         makers = renderers(formats, header, channel_labels, json_header=json_header)
-        return [cls(extension, make(), directory) for extension, make in makers.items()]
+        self._renderers = {extension: make() for extension, make in makers.items()}
+        self._files = {
+            extension: tempfile.TemporaryFile(dir=directory, prefix=f"transcript-{extension}-")  # noqa: SIM115
+            for extension in makers
+        }
+        self._pieces: dict[str, list[bytes]] = {extension: [] for extension in makers}
+        self._sinks = [
+            (renderer.add, self._pieces[extension]) for extension, renderer in self._renderers.items()
+        ]
+        self._waiting = 0
 
     def add(self, phrase: Spoken) -> None:
-        piece = self._render(phrase)
-        if piece:
-            pending = self._pending
-            pending += piece
-            if len(pending) >= CHUNK_BYTES:
-                self.file.write(pending)
-                pending.clear()
+        for render, pieces in self._sinks:
+            pieces.append(render(phrase))
+        self._waiting += 1
+        if self._waiting >= FLUSH_PHRASES:
+            self._flush()
+
+    def _flush(self) -> None:
+        for extension, pieces in self._pieces.items():
+            self._files[extension].write(b"".join(pieces))
+            pieces.clear()
+        self._waiting = 0
 
     def end(self) -> None:
-        """The rest of the document; nothing may be added after it."""
-        self._pending += self._renderer.close()
-        self.file.write(self._pending)
-        self._pending.clear()
-        self.file.flush()
+        """The rest of each document; nothing may be added after it."""
+        for extension, renderer in self._renderers.items():
+            self._pieces[extension].append(renderer.close())
+        self._flush()
+        for file in self._files.values():
+            file.flush()
 
-    def output(self, head: bytes = b"") -> DerivedOutput:
-        """The document (`head`, then the file) as an upload reads it, after end()."""
-
-        def chunks() -> Iterator[bytes]:
-            fd = self.file.fileno()  # ValueError once the file is closed (and so deleted)
-            if head:
-                yield head
-            offset = 0
-            while chunk := os.pread(fd, CHUNK_BYTES, offset):
-                offset += len(chunk)
-                yield chunk
-
-        return DerivedOutput(self.extension, CONTENT_TYPES[self.extension], chunks)
+    def outputs(self, json_head: bytes = b"") -> list[DerivedOutput]:
+        """Each document as an upload reads it, after end(); `json_head` goes before the JSON file's bytes."""
+        return [
+            DerivedOutput(
+                extension, CONTENT_TYPES[extension], _chunks(file, json_head if extension == "json" else b"")
+            )
+            for extension, file in self._files.items()
+        ]
 
     def close(self) -> None:
-        self.file.close()
+        for file in self._files.values():
+            file.close()
+
+
+def _chunks(file: BinaryIO, head: bytes) -> Callable[[], Iterator[bytes]]:
+    def chunks() -> Iterator[bytes]:
+        fd = file.fileno()  # ValueError once the file is closed (and so deleted)
+        if head:
+            yield head
+        offset = 0
+        while chunk := os.pread(fd, CHUNK_BYTES, offset):
+            offset += len(chunk)
+            yield chunk
+
+    return chunks
