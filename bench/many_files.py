@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -45,19 +44,12 @@ class Phase:
     azurite_cpu: float
 
 
-def _azurite_cpu(stack: BenchStack) -> float:
-    pid = stack.azurite.pid
-    if pid is None:
-        return 0.0
-    with open(f"/proc/{pid}/stat") as stat:  # Linux: utime and stime, in clock ticks
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def measured(stack: BenchStack, run: Callable[[], None]) -> Phase:
-    cpu, azurite, began = time.process_time(), _azurite_cpu(stack), time.perf_counter()
+    cpu, azurite, began = time.process_time(), stack.azurite.cpu_seconds(), time.perf_counter()
     run()
-    return Phase(time.perf_counter() - began, time.process_time() - cpu, _azurite_cpu(stack) - azurite)
+    return Phase(
+        time.perf_counter() - began, time.process_time() - cpu, stack.azurite.cpu_seconds() - azurite
+    )
 
 
 def transcripts(parts: Components, urls: list[str]) -> list[Transcripts]:

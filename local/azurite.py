@@ -146,11 +146,6 @@ class Azurite:
         threading.Thread(target=_drain, args=(stdout,), daemon=True).start()
         return ports
 
-    @property
-    def pid(self) -> int | None:
-        """The Azurite child's process id while it runs (benches read its CPU time)."""
-        return self._process.pid if self._process is not None else None
-
     def stop(self) -> None:
         """Close the watchdog pipe: the child exits at once (its data is in memory, nothing to flush). Azurite's
         own SIGTERM handling waits for open connections to close and took the full 10 s every time, so a
