@@ -1,6 +1,6 @@
 """A large result file: harvest throughput against a plain copy of every byte the harvest writes, and peak RSS.
 
-    python -m bench.large_result [--mb 500] [--formats json,txt,srt,vtt] [--rounds 2]
+    python -m bench.large_result [--mb 500] [--formats json,txt,srt,vtt] [--rounds 2] [--variant DIR ...]
 
 The emulator generates one result file of about --mb MB (2024-11-15, word-level timestamps) into Azurite.
 Then, in turns (`--rounds` of each, measured side by side in one run because the machine's load changes),
@@ -11,7 +11,8 @@ two kinds of child process, each measured on its own (peak RSS from getrusage):
   derived transcript from a SAS URL onto the same Azurite, through the same download (ContentReader) and
   staged-block upload (Destination) the harvester uses, nothing else.
 The ratio compares the best round of each (the least disturbed by other load); each child's CPU seconds
-(imports included) show what is work and what is waiting.
+(imports included) show what is work and what is waiting. `--variant DIR` (repeatable) adds a harvest with the
+code checked out in DIR to every round, to compare designs side by side.
 """
 
 from __future__ import annotations
@@ -68,9 +69,11 @@ def child(argv: list[str]) -> None:
     print(json.dumps(result))
 
 
-def run_child(mode: str, env: dict[str, str], target: str) -> dict[str, float]:
+def run_child(mode: str, env: dict[str, str], target: str, code: str | None = None) -> dict[str, float]:
+    """A child process running the code in the directory `code` (default: this checkout)."""
     out = subprocess.run(
         [sys.executable, "-m", "bench.large_result", "--child", mode, json.dumps(env), target],
+        cwd=code,
         capture_output=True,
         text=True,
         check=True,
@@ -123,6 +126,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mb", type=int, default=500)
     parser.add_argument("--formats", default="json,txt,srt,vtt")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="also harvest, in every round, with the code checked out in DIR (another commit, or this one with "
+        "other shared/transcripts): designs measured side by side",
+    )
     args = parser.parse_args(argv)
 
     with bench_stack(phase_seconds=0.1, throttle_limit=10_000) as stack:
@@ -149,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
 
         harvests: list[dict[str, float]] = []
         copies: list[dict[str, float]] = []
+        variants: dict[str, list[dict[str, float]]] = {directory: [] for directory in args.variant}
         total = 0
         for round_number in range(1, args.rounds + 1):
             env = stack.env(OUTPUT_FORMATS=args.formats)
@@ -159,6 +171,11 @@ def main(argv: list[str] | None = None) -> None:
                 f"  round {round_number}: harvest {_timing(harvests[-1])}, copy {_timing(copies[-1])}",
                 flush=True,
             )
+            for directory, results in variants.items():
+                results.append(
+                    run_child("harvest", stack.env(OUTPUT_FORMATS=args.formats), job_id, directory)
+                )
+                print(f"    harvest with {directory}: {_timing(results[-1])}", flush=True)
 
     size_mb = size / 1e6
     copy = min(copies, key=lambda c: c["seconds"])
@@ -175,6 +192,12 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  throughput ratio harvest / copy (best of {args.rounds} each): {copy['seconds'] / harvest['seconds']:.2f}"
     )
+    for directory, results in variants.items():
+        best = min(results, key=lambda h: h["seconds"])
+        print(
+            f"  harvest with {directory}: {best['seconds']:.1f} s, {best['cpu_seconds']:.1f} s CPU, "
+            f"peak RSS {max(h['peak_rss_mb'] for h in results):.0f} MB, ratio {copy['seconds'] / best['seconds']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ Conventions followed:
 
 import heapq
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from shared.transcripts.labels import Labels
@@ -294,8 +294,8 @@ def _tokens(phrase: Spoken) -> list[_Token]:
             pieces = text.split()
             if len(pieces) == len(words):
                 tokens = [
-                    (piece, _ms(start), _ms(end), False)
-                    for piece, (_, start, end) in zip(pieces, words, strict=True)
+                    (piece, _ms(word["start"]), _ms(word["end"]), False)
+                    for piece, word in zip(pieces, words, strict=True)
                 ]
     if tokens is None:
         tokens = _proportional(text.split(), start, end)
@@ -304,18 +304,19 @@ def _tokens(phrase: Spoken) -> list[_Token]:
     return tokens
 
 
-def _aligned(text: str, words: tuple[TimedWord, ...]) -> list[_Token] | None:
+def _aligned(text: str, words: Sequence[TimedWord]) -> list[_Token] | None:
     """Tokens taken from word timings whose texts spell out `text` (display words do, including scripts
     without spaces between words); None when they do not."""
     tokens: list[_Token] = []
     position = 0
-    for word, start, end in words:
+    for timed in words:
+        word = timed["text"]
         at = position
         while at < len(text) and text[at].isspace():
             at += 1
         if not word or not text.startswith(word, at):
             return None
-        tokens.append((word, _ms(start), _ms(end), at == position and bool(tokens)))
+        tokens.append((word, _ms(timed["start"]), _ms(timed["end"]), at == position and bool(tokens)))
         position = at + len(word)
     return tokens if not text[position:].strip() else None
 
