@@ -122,7 +122,8 @@ async def seed(request: Request) -> Response:
 
 
 async def complete(request: Request) -> Response:
-    """Force a job into a terminal state now (a job that already finished differently is a conflict)."""
+    """Force a job into a terminal state now, stamped now or at the given earlier time (a job that already
+    finished differently is a conflict)."""
     body = await _body(request, CompleteRequest)
     state = _state(request)
     job = state.store.get(request.path_params["id"])
@@ -133,8 +134,11 @@ async def complete(request: Request) -> Response:
     current = job.state(now)
     if current.status.terminal and current.status is not target:
         raise ApiError(409, "Conflict", f"The transcription already finished as {current.status.value}.")
+    stamp = body.last_action_date_time or now
+    if stamp > now:
+        raise invalid_request("lastActionDateTime must not be in the future.", "InvalidParameterValue")
     if not current.status.terminal:
-        job.schedule = replace(job.schedule, forced=JobState(target, now))
+        job.schedule = replace(job.schedule, forced=JobState(target, stamp))
         job.forced_error = FORCED_FAILURE if target is Status.FAILED else None
     return json_response(CompleteResponse(id=job.id, status=target.value))
 

@@ -42,7 +42,11 @@ class SeedResponse(AdminModel):
 
 
 class CompleteRequest(AdminModel):
+    """`lastActionDateTime` stamps the change earlier than now, as when the service's list shows a change only
+    after a client already listed past its stamp."""
+
     status: Literal["Succeeded", "Failed"] = "Succeeded"
+    last_action_date_time: datetime | None = Field(default=None, alias="lastActionDateTime")
 
 
 class CompleteResponse(AdminModel):

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -92,6 +93,25 @@ def test_complete_forces_a_terminal_state_now(fresh_emulator, api):
     with pytest.raises(requests.HTTPError) as missing:
         fresh_emulator.admin.complete("00000000-0000-0000-0000-000000000000")
     assert missing.value.response.status_code == 404
+
+
+def test_complete_can_stamp_the_change_earlier_so_a_list_from_after_the_stamp_shows_it_late(
+    fresh_emulator, api
+):
+    long_ago = datetime.now(UTC) - timedelta(days=1)
+    [job] = fresh_emulator.admin.seed(1, status="Running", created=long_ago, last_action=long_ago)
+    stamped = long_ago + timedelta(hours=1)
+    since = f"lastActionDateTime ge {(stamped + timedelta(seconds=1)).strftime('%Y-%m-%dT%H:%M:%SZ')}"
+    assert api.get("/transcriptions", filter=since).json()["values"] == []
+
+    fresh_emulator.admin.complete(job, "Succeeded", stamped=stamped)
+
+    assert api.job(job)["status"] == "Succeeded"
+    assert api.job(job)["lastActionDateTime"] == stamped.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert api.get("/transcriptions", filter=since).json()["values"] == []
+    with pytest.raises(requests.HTTPError) as future:
+        fresh_emulator.admin.complete(job, "Succeeded", stamped=datetime.now(UTC) + timedelta(hours=1))
+    assert future.value.response.status_code == 400
 
 
 def test_stats_count_speech_calls_by_route_and_status_but_not_admin_calls(fresh_emulator, api):
