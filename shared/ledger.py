@@ -30,15 +30,22 @@ class ConcurrencyError(RuntimeError):
 
 
 class PollerState(BaseModel):
-    """Where the poller is: how far the incremental list has read, and where the reconcile sweep stands."""
+    """Where the poller is: how far the incremental list has read, and where the two reconcile sweeps stand
+    (the complete one under `reconcile_*`, the delta one under `delta_*`)."""
 
     model_config = ConfigDict(frozen=True)
 
     watermark: datetime | None = None
-    reconcile_skip: int | None = None  # None: no sweep in progress
+    reconcile_skip: int | None = None  # None: no complete sweep in progress
     reconcile_started: datetime | None = None
     reconcile_finished: datetime | None = None
-    known_total: int = 0
+    known_total: int = 0  # jobs the last complete sweep (or the backfill) listed
+    delta_skip: int | None = None  # None: no delta sweep in progress
+    delta_since: datetime | None = None  # the lastActionDateTime the delta sweep in progress lists from
+    delta_mark: datetime | None = None  # the service's clock when the last delta sweep (or backfill) began
+    delta_started: datetime | None = None
+    delta_finished: datetime | None = None
+    delta_total: int = 0  # jobs the last delta sweep listed
     housekeeping_at: datetime | None = None
     etag: str | None = None
 

@@ -2,9 +2,12 @@
 
 Cost model (Speech API calls per tick, N transcriptions in the resource, k changed since the last tick):
 - the incremental list `filter=lastActionDateTime ge <watermark>` costs ceil(k/100) pages, and 1 when idle;
-- the periodic full reconcile (a safety net for anything the incremental list could miss) is spread out as
-  one page of 100 per tick, so a tick never costs more than ceil(k/100) + 2 and an idle hour stays at or
-  under 2 calls per tick on average, however large N is;
+- the safety net for anything the incremental list could miss is two sweeps: every RECONCILE_INTERVAL_MINUTES
+  a delta sweep lists only the jobs whose lastActionDateTime is recent enough that an earlier sweep may not
+  have seen their change (1 call when idle), and every FULL_RECONCILE_HOURS a complete sweep lists every job
+  (ceil(N/100) calls), spread over its interval: about 1.1 calls per tick over an idle hour at N = 10,000,
+  where listing all N every hour would cost 2.67; a tick costs at most ceil(k/100) + 2 while the sweeps keep
+  their course (a page of each);
 - the first start backfills everything once (optionally only since DISCOVER_SINCE).
 Every call goes through the client's rate limiter and retry policy (Retry-After honoured, jittered backoff).
 """
@@ -54,13 +57,15 @@ def odata_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def reconcile_pages(total: int, skip: int, *, elapsed: timedelta, interval: timedelta) -> int:
-    """How many pages of 100 this tick's reconcile lists: enough to stay on course to finish the sweep of
-    `total` jobs (as many as the last sweep found) within 90% of its interval, whatever the tick rate, and at
-    least one. With N jobs and t ticks per interval that is about N / (100 * 0.9 t) pages a tick: one while
-    N stays under 90 * t (5,400 at one tick a minute), more only when a single page a tick could not finish."""
-    due = total * min(1.0, elapsed / (0.9 * interval))
-    return max(1, min(MAX_RECONCILE_PAGES, math.ceil((due - skip) / RECONCILE_PAGE)))
+def sweep_pages(total: int, skip: int, *, elapsed: timedelta, interval: timedelta, spread: bool) -> int:
+    """How many pages of 100 a sweep lists this tick to cover `total` jobs (as many as its last run found)
+    within 90% of its interval, whatever the tick rate: its first page at once, then as many as keep it on
+    course, at most MAX_RECONCILE_PAGES. A `spread` sweep lists nothing while it is ahead of that course (the
+    complete sweep of a day: about one page every 13 ticks at N = 10,000), the other at least one a tick; both
+    list at least one a tick once the course says they should be done (the last run found fewer jobs)."""
+    fraction = min(1.0, elapsed / (0.9 * interval))
+    floor = 0 if spread and skip > 0 and fraction < 1.0 else 1
+    return max(floor, min(MAX_RECONCILE_PAGES, math.ceil((total * fraction - skip) / RECONCILE_PAGE)))
 
 
 @dataclass
@@ -77,6 +82,7 @@ class TickReport:
     backfill: bool = False
     reconcile_page: bool = False
     reconcile_finished: bool = False
+    delta_finished: bool = False
     watermark: datetime | None = None
     enqueued_ids: list[str] = field(default_factory=list)
 
@@ -125,8 +131,10 @@ class Poller:
         )
         report.watermark = watermark
 
-        # 2. One page of the periodic reconcile sweep, when one is due or under way.
-        state = self._reconcile_step(state, report, now, tracked)
+        # 2. The reconcile sweeps, the safety net for what the incremental list could miss: the hourly delta
+        #    sweep (usually one call an hour), then a page of the complete sweep when its pace asks for one.
+        state, listed = self._delta_step(state, report, now, watermark, tracked)
+        state = self._complete_step(state, report, now, tracked, busy=listed > 0)
 
         # 3. Every tick: harvest requests that were lost (a crash between the ledger and the queue, a harvest
         #    whose heartbeat stopped) are sent again; a ledger query and a queue peek, no Speech call.
@@ -202,25 +210,96 @@ class Poller:
                     report.enqueued += 1
                     report.enqueued_ids.append(transcription.id)
 
-    def _reconcile_step(
-        self, state: PollerState, report: TickReport, now: datetime, tracked: set[str] | None
-    ) -> PollerState:
+    def _delta_step(
+        self,
+        state: PollerState,
+        report: TickReport,
+        now: datetime,
+        watermark: datetime,
+        tracked: set[str] | None,
+    ) -> tuple[PollerState, int]:
+        """The hourly safety net, and the pages it listed this tick: every job whose lastActionDateTime is at
+        or after the start of the previous sweep (by the service's clock) less one interval. A job stamped
+        earlier was listed by that sweep or the backfill, unless its change showed in the list more than an
+        interval after its stamp; so a change the incremental list missed is found within about an interval."""
         interval = timedelta(minutes=self.settings.reconcile_interval_minutes)
+        if report.backfill:
+            return state.model_copy(update={"delta_mark": watermark, "delta_finished": now}), 0
+        if state.delta_skip is None:
+            if state.delta_finished is not None and now - state.delta_finished < interval:
+                return state, 0
+            # A ledger from before delta sweeps reaches back from the end of its last complete sweep.
+            mark = state.delta_mark or state.reconcile_finished or watermark
+            state = state.model_copy(
+                update={
+                    "delta_skip": 0,
+                    "delta_since": mark - interval,
+                    "delta_started": now,
+                    "delta_mark": watermark,
+                }
+            )
+        skip = state.delta_skip or 0
+        since = state.delta_since or watermark
+        wanted = sweep_pages(
+            state.delta_total,
+            skip,
+            elapsed=now - (state.delta_started or now),
+            interval=interval,
+            spread=False,
+        )
+        skip, finished = self._sweep(
+            f"lastActionDateTime ge {odata_time(since)}", skip, wanted, report, now=now, tracked=tracked
+        )
+        if not finished:
+            return state.model_copy(update={"delta_skip": skip}), wanted
+        report.delta_finished = True
+        return state.model_copy(
+            update={"delta_skip": None, "delta_finished": now, "delta_total": skip}
+        ), wanted
+
+    def _complete_step(
+        self, state: PollerState, report: TickReport, now: datetime, tracked: set[str] | None, *, busy: bool
+    ) -> PollerState:
+        """The complete sweep, every FULL_RECONCILE_HOURS: lists every job, so it also finds jobs a lost or
+        recreated ledger no longer knows. Spread over its interval; on a tick where the delta sweep listed
+        (`busy`) it lists a page fewer than its pace asks (so it lags a page at most), unless it is late."""
+        interval = timedelta(hours=self.settings.full_reconcile_hours)
+        if report.backfill:
+            # The backfill was a full list: it counts as a complete sweep.
+            return state.model_copy(update={"reconcile_finished": now, "known_total": report.listed})
         if state.reconcile_skip is None:
-            due = state.reconcile_finished is None or now - state.reconcile_finished >= interval
-            if report.backfill:
-                # The backfill was a full list: it counts as a reconcile.
-                return state.model_copy(update={"reconcile_finished": now, "known_total": report.listed})
-            if not due:
+            if state.reconcile_finished is not None and now - state.reconcile_finished < interval:
                 return state
             state = state.model_copy(update={"reconcile_skip": 0, "reconcile_started": now})
         skip = state.reconcile_skip or 0
-        wanted = reconcile_pages(
-            state.known_total, skip, elapsed=now - (state.reconcile_started or now), interval=interval
+        elapsed = now - (state.reconcile_started or now)
+        wanted = sweep_pages(state.known_total, skip, elapsed=elapsed, interval=interval, spread=True)
+        if busy and elapsed < 0.9 * interval:
+            wanted = max(0, wanted - 1)  # a page behind for now: the pace asks for it again next tick
+        skip, finished = self._sweep(None, skip, wanted, report, now=now, tracked=tracked)
+        if not finished:
+            return state.model_copy(update={"reconcile_skip": skip})
+        report.reconcile_finished = True
+        return state.model_copy(
+            update={"reconcile_skip": None, "reconcile_finished": now, "known_total": skip}
         )
+
+    def _sweep(
+        self,
+        filter: str | None,
+        skip: int,
+        wanted: int,
+        report: TickReport,
+        *,
+        now: datetime,
+        tracked: set[str] | None,
+    ) -> tuple[int, bool]:
+        """Up to `wanted` pages of a sweep from `skip` on: where it now stands, and whether it reached the end."""
+        if wanted == 0:
+            return skip, False
         pages = cast(
             "PageIterator[Transcription]",
-            self.speech.list_transcriptions(top=RECONCILE_PAGE, skip=skip).by_page(),
+            self.speech.list_transcriptions(filter=filter, top=RECONCILE_PAGE, skip=skip).by_page(),
         )
         report.reconcile_page = True
         for _ in range(wanted):
@@ -228,11 +307,8 @@ class Poller:
             self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")
             skip += len(page)
             if len(page) < RECONCILE_PAGE or pages.continuation_token is None:
-                report.reconcile_finished = True
-                return state.model_copy(
-                    update={"reconcile_skip": None, "reconcile_finished": now, "known_total": skip}
-                )
-        return state.model_copy(update={"reconcile_skip": skip})
+                return skip, True
+        return skip, False
 
     def _housekeeping(self, report: TickReport, now: datetime, *, may_confirm: bool) -> None:
         pending_after = timedelta(minutes=self.settings.pending_warning_minutes)

@@ -118,6 +118,9 @@ class Settings(BaseModel):
     reconcile_interval_minutes: Annotated[int, Field(ge=1)] = Field(
         default=60, alias="RECONCILE_INTERVAL_MINUTES"
     )
+    full_reconcile_hours: Annotated[int, Field(ge=1, le=31 * 24)] = Field(
+        default=24, alias="FULL_RECONCILE_HOURS"
+    )
     pending_warning_minutes: Annotated[int, Field(ge=1)] = Field(default=120, alias="PENDING_WARNING_MINUTES")
     ttl_warning_hours: Annotated[int, Field(ge=0)] = Field(default=6, alias="TTL_WARNING_HOURS")
     requeue_after_minutes: Annotated[int, Field(ge=1)] = Field(default=30, alias="REQUEUE_AFTER_MINUTES")
