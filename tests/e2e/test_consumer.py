@@ -77,7 +77,7 @@ def test_consumer_indexes_each_harvested_job_once_per_trigger(azurite, fresh_emu
         indexed = wait_for(
             lambda: (
                 (found := rows(table)).keys() >= {ok, failed}
-                and all(r["eventId"] for r in found.values())
+                and all(r.get("eventId") for r in found.values())
                 and found
             ),
             timeout=90,

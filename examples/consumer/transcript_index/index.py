@@ -30,7 +30,9 @@ class Blobs(Protocol):
 class Rows(Protocol):
     def get(self, kind: str, job_id: str) -> dict[str, Any] | None: ...
 
-    def upsert(self, row: dict[str, Any]) -> None: ...
+    def upsert(self, row: dict[str, Any]) -> None:
+        """Insert the row, or merge its fields into the stored one (fields it lacks keep their value)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ class Indexer:
             via=via,
             event_id=event_id,
         )
-        self.rows.upsert(row)
+        # The blob trigger knows no event id: it leaves the one the queue trigger recorded, whichever of the two
+        # runs last (they race: the event is published moments after the manifest is written).
+        self.rows.upsert(row if event_id else {k: v for k, v in row.items() if k != "eventId"})
         log.info(
             "indexed %s %s via %s: status=%s duration=%ss speakers=[%s] first words: %s",
             manifest.kind,

@@ -79,7 +79,7 @@ class TableRows:
             return None
 
     def upsert(self, row: dict[str, Any]) -> None:
-        self._table.upsert_entity(row, mode=UpdateMode.REPLACE)
+        self._table.upsert_entity(row, mode=UpdateMode.MERGE)
 
     def search(self, text: str) -> list[dict[str, Any]]:
         """Rows whose display name, speakers or first words contain `text` (case-insensitive)."""
