@@ -11,6 +11,7 @@ range), whose Speech calls are counted here alone, as it was not kept.
 from __future__ import annotations
 
 import argparse
+import gc
 import itertools
 import math
 import time
@@ -19,8 +20,10 @@ from datetime import UTC, datetime, timedelta
 from bench.stack import bench_stack
 from local.speech_emulator.admin_client import AdminClient
 from local.speech_emulator.admin_wire import SeedStatus
+from shared import backlog
 from shared.poll import Poller, odata_time
 from shared.speech import SpeechClient
+from shared.states import OPEN_STATES, JobKind, LedgerState
 
 BATCH = 10  # jobs created in the same second; batches are 6 s apart, so createdDateTime can be sliced
 
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> None:
 
         def tick(which: Poller = poller) -> tuple[int, float]:
             admin.reset_stats()
+            gc.collect()  # the emulator shares this process: its garbage is not the tick's time
             began = time.perf_counter()
             which.tick()
             return admin.stats().total, time.perf_counter() - began
@@ -113,6 +117,17 @@ def main(argv: list[str] | None = None) -> None:
         clock["now"] = start + timedelta(minutes=2)
         changed, changed_s = tick()
 
+        # The backlog gauges (every tick) over the open rows, next to reading those rows whole as they were read.
+        gc.collect()
+        began = time.perf_counter()
+        open_rows = len(list(parts.ledger.query(JobKind.TRANSCRIPTION, [*OPEN_STATES, LedgerState.POISONED])))
+        whole_s = time.perf_counter() - began
+        began = time.perf_counter()
+        backlog.observe(
+            parts.ledger, parts.queue, clock["now"], timedelta(hours=parts.settings.ttl_warning_hours)
+        )
+        gauges_s = time.perf_counter() - began
+
         # The design before: the complete sweep every hour (due an hour after the backfill).
         before = hour(hourly, start + timedelta(minutes=59))
         # The app: the hour in which the daily complete sweep begins, with the hourly delta sweep in it too.
@@ -132,6 +147,9 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  idle tick:               {idle:4d} calls, {idle_s * 1000:.0f} ms")
         print(
             f"  k = {args.k} changed:        {changed:4d} calls  (budget ceil(k/100)+2 = {math.ceil(args.k / 100) + 2}), {changed_s:.1f} s"
+        )
+        print(
+            f"  backlog gauges over {open_rows} open rows: {gauges_s:.2f} s (reading the rows whole: {whole_s:.2f} s)"
         )
         print("  an idle hour of 60 ticks with a full reconcile (budget 2 per tick):")
         print(hour_line("delta sweep hourly, complete sweep daily (kept):     ", kept))

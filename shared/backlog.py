@@ -1,8 +1,8 @@
 """The backlog the poll tick reports as gauges: open jobs per kind and state, the age of the oldest job in each,
 jobs near the end of their time to live, and the poison queue's length.
 
-Computed from the ledger's open (and Poisoned) rows only, never a scan of every job, so it costs one
-filtered query per kind and one queue-properties call per tick.
+Computed from the ledger's open (and Poisoned) rows only, never a scan of every job, and only the columns the
+gauges need, so it costs one filtered query per kind and one queue-properties call per tick.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from shared.queueing import HarvestQueue
 from shared.states import OPEN_STATES, JobKind, JobRecord, LedgerState, ttl_end_at_risk
 
 _WATCHED = (*sorted(OPEN_STATES), LedgerState.POISONED)
+_GAUGE_FIELDS = ("created", "last_action", "ttl_hours")  # all backlog() reads besides state and first_seen
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ def backlog(records: Iterable[JobRecord], now: datetime, ttl_margin: timedelta) 
 def observe(ledger: Ledger, queue: HarvestQueue, now: datetime, ttl_margin: timedelta) -> Backlog:
     """Read the backlog and set the gauges (harvester.open_jobs, .oldest_open.age, .ttl_at_risk,
     .poison.length)."""
-    records = [record for kind in JobKind for record in ledger.query(kind, _WATCHED)]
+    records = [record for kind in JobKind for record in ledger.query(kind, _WATCHED, fields=_GAUGE_FIELDS)]
     current = backlog(records, now, ttl_margin)
     for (kind, state), count in current.open_jobs.items():
         telemetry.open_jobs.set(count, {"kind": kind, "state": state})

@@ -43,6 +43,7 @@ from shared.states import (
 RECONCILE_PAGE = 100
 MAX_RECONCILE_PAGES = 10  # a tick never lists more than this many reconcile pages
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
+_WARNING_FIELDS = ("created", "last_action", "ttl_hours", "warned_at")  # besides state, status, first_seen
 GONE_REASON = "not found in the service (deleted, or its time to live ran out)"
 _POLLER = "transcriptions"
 
@@ -314,7 +315,11 @@ class Poller:
         pending_after = timedelta(minutes=self.settings.pending_warning_minutes)
         ttl_margin = timedelta(hours=self.settings.ttl_warning_hours)
         confirmed = not may_confirm
-        for record in self.ledger.query(JobKind.TRANSCRIPTION, [*OPEN_STATES, LedgerState.POISONED]):
+        # Only the columns a warning looks at; the few rows warned about are read whole when saved.
+        rows = self.ledger.query(
+            JobKind.TRANSCRIPTION, [*OPEN_STATES, LedgerState.POISONED], fields=_WARNING_FIELDS
+        )
+        for record in rows:
             message = warning_for(
                 record, now, pending_after=pending_after, ttl_margin=ttl_margin, repeat=pending_after
             )
@@ -332,7 +337,7 @@ class Poller:
                     gone = True
             decide = partial(warned, now=now, missing=GONE_REASON if gone else None)
             try:
-                saved = decide_and_save(self.ledger, record.kind, record.id, decide, now, first=record)
+                saved = decide_and_save(self.ledger, record.kind, record.id, decide, now)
             except ConcurrencyError:
                 continue
             if gone and saved.record is not None and saved.record.state is LedgerState.MISSING:

@@ -64,6 +64,24 @@ def test_query_by_state_and_counts(ledger):
     assert ledger.counts() == {"transcription": {"Pending": 3, "Queued": 2}}
 
 
+def test_query_can_read_only_some_columns_of_each_row(ledger):
+    saved = ledger.save(new_record("Succeeded").model_copy(update={"ttl_hours": 48, "detail": "kept"}))
+
+    [whole] = ledger.query(JobKind.TRANSCRIPTION, [LedgerState.QUEUED])
+    [some] = ledger.query(JobKind.TRANSCRIPTION, [LedgerState.QUEUED], fields=("ttl_hours",))
+
+    assert whole.detail == "kept"
+    assert whole.locale == "en-US"
+    assert (some.id, some.state, some.service_status, some.first_seen) == (
+        saved.id,
+        LedgerState.QUEUED,
+        "Succeeded",
+        NOW,
+    )
+    assert some.ttl_hours == 48
+    assert (some.detail, some.locale, some.created) == (None, None, None)  # not read
+
+
 def test_poller_state_is_versioned(ledger):
     state = ledger.poller_state("transcriptions")
     assert state.watermark is None
