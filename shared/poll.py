@@ -41,6 +41,7 @@ from shared.states import (
 )
 
 RECONCILE_PAGE = 100
+SWEEP_REWIND = 20  # a sweep's tick starts this many places before where the last one ended (see _sweep)
 MAX_RECONCILE_PAGES = 10  # a tick never lists more than this many reconcile pages
 HOUSEKEEPING_EVERY = timedelta(minutes=5)
 _WARNING_FIELDS = ("created", "last_action", "ttl_hours", "warned_at")  # besides state, status, first_seen
@@ -295,21 +296,27 @@ class Poller:
         now: datetime,
         tracked: set[str] | None,
     ) -> tuple[int, bool]:
-        """Up to `wanted` pages of a sweep from `skip` on: where it now stands, and whether it reached the end."""
+        """Up to `wanted` pages of a sweep from `skip` on: where it now stands, and whether it reached the end.
+
+        The list pages by position (skip), and the sweep's ticks are minutes apart: a job deleted meanwhile
+        (its time to live ran out) moves every later one up a place. So a tick resumes SWEEP_REWIND places
+        back, listing a few jobs again (harmless: an unchanged job writes nothing) rather than missing any
+        while fewer than that many were deleted between two of its ticks."""
         if wanted == 0:
             return skip, False
+        position = max(0, skip - SWEEP_REWIND)
         pages = cast(
             "PageIterator[Transcription]",
-            self.speech.list_transcriptions(filter=filter, top=RECONCILE_PAGE, skip=skip).by_page(),
+            self.speech.list_transcriptions(filter=filter, top=RECONCILE_PAGE, skip=position).by_page(),
         )
         report.reconcile_page = True
         for _ in range(wanted):
             page = list(next(pages, []))
             self._apply_all([page], report, now, tracked, RequestReason.RECONCILE, source="reconcile")
-            skip += len(page)
+            position += len(page)
             if len(page) < RECONCILE_PAGE or pages.continuation_token is None:
-                return skip, True
-        return skip, False
+                return position, True
+        return position, False
 
     def _housekeeping(self, report: TickReport, now: datetime, *, may_confirm: bool) -> None:
         pending_after = timedelta(minutes=self.settings.pending_warning_minutes)

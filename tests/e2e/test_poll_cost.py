@@ -166,3 +166,34 @@ def test_the_complete_sweep_finds_a_job_the_ledger_lost_and_the_delta_sweep_does
     assert found_at is not None
     assert found_at >= 60, f"found at minute {found_at}, before the complete sweep began"
     assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, lost).state is LedgerState.QUEUED
+
+
+def test_jobs_deleted_while_the_complete_sweep_is_under_way_do_not_make_it_skip_one(make_stack):
+    """The list pages by position: ten jobs deleted between two of the sweep's ticks move the job that was the
+    first of the next page to the end of the page already listed. The sweep still finds it."""
+    stack = make_stack(REQUEUE_AFTER_MINUTES="100000", FULL_RECONCILE_HOURS="1")
+    admin = stack.emulator.admin
+    two_hours_ago = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    first_page = admin.seed(100, created=two_hours_ago, last_action=two_hours_ago)
+    [lost] = admin.seed(1, created=two_hours_ago + timedelta(seconds=1), last_action=two_hours_ago)
+    admin.seed(100, created=two_hours_ago + timedelta(seconds=2), last_action=two_hours_ago)
+    start = datetime.now(UTC)
+    poller, clock = minute_poller(stack, start)
+    poller.tick()
+    TableClient.from_connection_string(
+        stack.azurite.connection_string, table_name=stack.settings.ledger_table
+    ).delete_entity(JobKind.TRANSCRIPTION.value, lost)
+
+    deleted = False
+    for minute in range(1, 121):
+        clock["now"] = start + timedelta(minutes=minute)
+        report = poller.tick()
+        if report.reconcile_finished:
+            break
+        if not deleted and stack.parts.ledger.poller_state("transcriptions").reconcile_skip == 100:
+            for job_id in first_page[:10]:  # their time to live ran out
+                stack.parts.speech.delete_transcription(job_id)
+            deleted = True
+    assert deleted
+    assert report.reconcile_finished
+    assert stack.parts.ledger.get(JobKind.TRANSCRIPTION, lost) is not None
