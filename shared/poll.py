@@ -63,7 +63,7 @@ def sweep_pages(total: int, skip: int, *, elapsed: timedelta, interval: timedelt
     """How many pages of 100 a sweep lists this tick to cover `total` jobs (as many as its last run found)
     within 90% of its interval, whatever the tick rate: its first page at once, then as many as keep it on
     course, at most MAX_RECONCILE_PAGES. A `spread` sweep lists nothing while it is ahead of that course (the
-    complete sweep of a day: about one page every 13 ticks at N = 10,000), the other at least one a tick; both
+    complete sweep of a day: about one page every 10 ticks at N = 10,000), the other at least one a tick; both
     list at least one a tick once the course says they should be done (the last run found fewer jobs)."""
     fraction = min(1.0, elapsed / (0.9 * interval))
     floor = 0 if spread and skip > 0 and fraction < 1.0 else 1

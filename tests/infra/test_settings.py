@@ -29,7 +29,7 @@ LEFT_AT_DEFAULT = {
     "CHANNEL_LABELS": "depends on the user's recordings",
     "POLL_OVERLAP_SECONDS": "tuning; the default suits the service",
     "RECONCILE_INTERVAL_MINUTES": "tuning; the default suits the service",
-    "FULL_RECONCILE_HOURS": "tuning; a day keeps the complete sweep near 0.07 calls a tick at 10,000 jobs",
+    "FULL_RECONCILE_HOURS": "tuning; a day keeps the complete sweep under 0.1 calls a tick at 10,000 jobs",
     "REQUEUE_AFTER_MINUTES": "tuning; the default suits the service",
     "HARVEST_TIME_BUDGET_SECONDS": "fits the Flex Consumption default function timeout",
     "SAS_VALIDITY_MINUTES": "tuning; the default suits the service",
