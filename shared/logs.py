@@ -18,6 +18,17 @@ from shared.states import JobRecord, LedgerState
 
 logger = logging.getLogger("speech_harvester")
 
+# The Azure SDK logs every HTTP request (azure.core's HttpLoggingPolicy) and every token (azure.identity) at
+# INFO. In Azure the Python worker forwards every record at the host's level to Application Insights, where a
+# harvest's dozens of requests would bury its own lines and be paid for by the ingested byte.
+QUIET_LIBRARIES = ("azure",)
+
+
+def quiet_libraries() -> None:
+    """Keep the SDK's per-request chatter out of the function log: its warnings and errors still get through."""
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
 # Attributes of logging.LogRecord (and `event`, the name): a field may not shadow them.
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "event"}
 

@@ -47,6 +47,8 @@ from shared.telemetry import Trigger
 INSTANCE_RATE_SHARE = 0.95
 RATE_BUDGET_TABLE = "speechratebudget"
 
+logs.quiet_libraries()
+
 
 @dataclass(frozen=True)
 class Components:
