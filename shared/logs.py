@@ -29,6 +29,7 @@ def quiet_libraries() -> None:
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
 
+
 # Attributes of logging.LogRecord (and `event`, the name): a field may not shadow them.
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "event"}
 
