@@ -33,6 +33,18 @@ def parse_everywhere(data: bytes) -> tuple[ParseOutcome, list[Phrase]]:
     return expected
 
 
+def batches_taken(data: bytes, outcome: ParseOutcome) -> list[str]:
+    """The runs of phrases the batch decoder took (the rest went one by one), parsing `data` to `outcome`."""
+    taken: list[str] = []
+    parser = ResultFileParser(lambda _: None)
+    offer = parser._framer._on_batch
+    assert offer is not None
+    parser._framer._on_batch = lambda text: offer(text) and not taken.append(text)
+    parser.feed(data)
+    assert parser.close() == outcome
+    return taken
+
+
 def test_stereo_call_with_word_timings():
     phrases = [
         phrase("Thank you for calling Contoso.", 0.5, 2.5, channel=0, words="lexical"),
@@ -357,14 +369,7 @@ def test_batched_phrases_agree_with_one_by_one_and_locate_problems():
     assert (parser.close(), one_by_one) == (outcome, parsed)
     assert [p.display for p in parsed][69:71] == ["Line 69.", "Line 71."]
     assert parsed[20].display == "Not a number: NaN."
-    taken: list[str] = []
-    parser = ResultFileParser(lambda _: None)
-    offer = parser._framer._on_batch
-    assert offer is not None
-    parser._framer._on_batch = lambda text: offer(text) and not taken.append(text)
-    parser.feed(data)
-    assert parser.close() == outcome
-    assert len(taken) >= 3  # the batch path did most of the work
+    assert len(batches_taken(data, outcome)) >= 3  # the batch path did most of the work
 
 
 def test_infinite_numbers_fall_back_or_are_reported():
@@ -409,13 +414,7 @@ def test_batches_read_every_spelling_as_pydantic_does():
     assert parsed[60].speaker == "2"
     assert parsed[50].words is not None
     assert parsed[50].words[0].start == 50.0
-    taken: list[str] = []
-    parser = ResultFileParser(lambda _: None)
-    offer = parser._framer._on_batch
-    assert offer is not None
-    parser._framer._on_batch = lambda text: offer(text) and not taken.append(text)
-    parser.feed(data)
-    assert parser.close() == outcome
+    taken = batches_taken(data, outcome)
     assert (
         sum(text.count('"recognitionStatus"') for text in taken) >= 30
-    )  # the clean runs; the unusual ones went one by one
+    )  # the clean runs; the rest one by one
