@@ -44,6 +44,7 @@ from shared.redact import scrub_json, strip_sas
 from shared.settings import Settings
 from shared.speech import SpeechClient, Transcription, TranscriptionFile, TranscriptionReport
 from shared.states import HEARTBEAT_EVERY, JobKind
+from shared.transcripts.beside import DeriveBeside
 from shared.transcripts.derive import Deriver
 from shared.transcripts.naming import transcript_stem
 
@@ -282,11 +283,12 @@ class Harvester:
         # The Deriver's spool and outputs are anonymous temporary files (gone when closed, even after a crash):
         # no directory of their own per file, which cost a mkdir and an rmtree per file.
         with Deriver(formats=formats, channel_labels=self.settings.channel_labels, locale=locale) as deriver:
-            with self.content.open(url) as chunks:
+            # The derivation runs in a thread of its own while this one waits on the download and upload.
+            with DeriveBeside(deriver) as beside, self.content.open(url) as chunks:
                 raw = self.destination.stage(
-                    raw_path, _tee(chunks, deriver.feed if parse else None), content_type=_JSON
+                    raw_path, _tee(chunks, beside.feed if parse else None), content_type=_JSON
                 )
-            derived = deriver.finish()
+                derived = beside.finish()
             outcome = derived.outcome
             source = strip_sas(outcome.source) if outcome.source else None
             source_header = header_safe(source or "")

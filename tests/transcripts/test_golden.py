@@ -11,6 +11,7 @@ import pytest
 
 from local.speech_emulator.inputs import knobs_for
 from local.speech_emulator.results import TranscriptOptions, transcript_chunks
+from shared.transcripts.beside import DeriveBeside
 from shared.transcripts.derive import FORMATS, Deriver
 from tests.transcripts.builders import chunked
 
@@ -54,28 +55,36 @@ def _options(name: str, settings: dict[str, object]) -> TranscriptOptions:
     )
 
 
-def outputs(shape: str, spool_dir: str) -> dict[str, bytes]:
+def outputs(shape: str, spool_dir: str, *, beside: bool = False) -> dict[str, bytes]:
+    """The outputs as the harvest derives them: fed in the caller's thread, or (`beside`) in a thread of its
+    own while the caller transfers the bytes."""
     name, settings, labels = SHAPES[shape]
     knobs = knobs_for(f"https://audio.example/{name}")
     source = f"https://audio.example/{name}"
     chunks = transcript_chunks(source, "2025-05-24T13:37:05Z", knobs, _options(name, settings))
     channel_labels = dict(enumerate(labels.split(","))) if labels else {}
     with Deriver(formats=frozenset(FORMATS), channel_labels=channel_labels, spool_dir=spool_dir) as deriver:
-        for chunk in chunked(chunks, 4096):
-            deriver.feed(chunk)
-        derived = deriver.finish()
+        with DeriveBeside(deriver) as feeding:
+            feed, finish = (feeding.feed, feeding.finish) if beside else (deriver.feed, deriver.finish)
+            for chunk in chunked(chunks, 4096):
+                feed(chunk)
+            derived = finish()
         assert derived.outcome.valid, derived.outcome.problems
         return {output.extension: b"".join(output.chunks()) for output in derived.outputs}
 
 
-def digests(shape: str, spool_dir: str) -> dict[str, str]:
-    return {ext: hashlib.sha256(data).hexdigest() for ext, data in outputs(shape, spool_dir).items()}
+def digests(shape: str, spool_dir: str, *, beside: bool = False) -> dict[str, str]:
+    return {
+        ext: hashlib.sha256(data).hexdigest()
+        for ext, data in outputs(shape, spool_dir, beside=beside).items()
+    }
 
 
+@pytest.mark.parametrize("beside", [False, True], ids=["inline", "beside"])
 @pytest.mark.parametrize("shape", sorted(SHAPES))
-def test_outputs_are_byte_identical_to_the_golden_ones(shape: str, tmp_path):
+def test_outputs_are_byte_identical_to_the_golden_ones(shape: str, beside: bool, tmp_path):
     golden = json.loads(GOLDEN.read_text())
-    assert digests(shape, str(tmp_path)) == golden[shape]
+    assert digests(shape, str(tmp_path), beside=beside) == golden[shape]
 
 
 def test_golden_covers_every_shape():
